@@ -1,0 +1,127 @@
+# nomx: build, run, test.
+#
+#   make                    static nomx for the host (build/host/nomx)
+#   make BOARD=<name>       for a board (board/<name>/board.mk)
+#   make run                dev config in the foreground on 127.0.0.1:2525
+#                           (PORT=, SPOOL= override)
+#   make test               every test; ends with "N passed, N failed"
+#   make lint               cppcheck
+#   make clean
+#
+# Set-up (Debian packages, BearSSL's pinned source) happens on demand;
+# see board/setup.sh and board/fetch-bearssl.sh.
+
+BOARD ?= host
+include board/$(BOARD)/board.mk
+
+TOP := $(abspath .)
+BUILD := $(TOP)/build/$(BOARD)
+DEVBUILD := $(TOP)/build/$(BOARD)-dev
+SRCDIR := $(TOP)/build/src
+
+# BearSSL 0.6, Debian's copy of the upstream tarball (dfsg repack of
+# the same source).  Pinned by hash; override with BEARSSL_TARBALL= and
+# BEARSSL_SHA256=, or BEARSSL_SRC= an unpacked tree.
+BEARSSL_DEBVER := 0.6+dfsg.1-3
+BEARSSL_SHA256 ?= 102a625bd8f6155260867a50c508df8d8c3f796985dd744df1a68e5cd1a79004
+BEARSSL_TGZ := $(SRCDIR)/bearssl-0.6.orig.tar.xz
+BEARSSL_SRC ?= $(SRCDIR)/bearssl-0.6
+BEARSSL_LIB := $(BUILD)/bearssl/libbearssl.a
+
+PORT ?= 2525
+SPOOL ?= $(DEVBUILD)/spool
+
+CSTD := -std=c11 -D_GNU_SOURCE
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+OPT := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
+CFLAGS := $(CSTD) $(WARN) $(OPT) $(BOARD_CFLAGS) -I$(BEARSSL_SRC)/inc
+LDFLAGS := -static -Wl,--gc-sections $(BOARD_LDFLAGS)
+
+SRCS := $(wildcard src/*.c)
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+HDRS := $(wildcard src/*.h) config.h
+
+.PHONY: all dev run test unit lint clean deps test-deps
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/nomx
+dev: $(DEVBUILD)/nomx
+
+deps:
+	@board/setup.sh build $(BOARD_PACKAGES)
+
+test-deps:
+	@board/setup.sh test $(BOARD_PACKAGES)
+
+# ---- BearSSL, from its pinned source, with this board's compiler ----
+
+$(BEARSSL_TGZ):
+	board/fetch-bearssl.sh $@ $(BEARSSL_SHA256) $(BEARSSL_DEBVER)
+
+$(SRCDIR)/bearssl-0.6/inc/bearssl.h: | $(BEARSSL_TGZ)
+	tar -C $(SRCDIR) -xf $(BEARSSL_TGZ)
+	touch $@
+
+BEARSSL_CFLAGS := -std=c99 -Os -ffunction-sections -fdata-sections $(BOARD_CFLAGS) \
+	-I$(BEARSSL_SRC)/inc -I$(BEARSSL_SRC)/src -w
+
+# BearSSL's own Makefile assumes its conf/; compiling its sources here
+# keeps one compiler and one set of flags per board.
+$(BEARSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h
+	@mkdir -p $(@D)/obj
+	@echo "  BEARSSL $(BOARD)"
+	@cd $(BEARSSL_SRC)/src && find . -name '*.c' | sed 's|^\./||' | \
+		xargs -P $$(nproc) -I{} sh -c 'o=$(@D)/obj/$$(echo {} | tr / _ | sed "s/\.c$$/.o/"); \
+		$(CC) $(BEARSSL_CFLAGS) -c {} -o $$o' && \
+		rm -f $@ && $(AR) rcs $@ $(@D)/obj/*.o
+
+# ---- nomx ----
+
+# Release build: config.h with the board's overrides.
+BOARD_CONFIG := $(wildcard board/$(BOARD)/config.h)
+REL_DEFS := $(if $(BOARD_CONFIG),-DNOMX_BOARD_CONFIG='"$(TOP)/$(BOARD_CONFIG)"') \
+	$(if $(LOCAL_CONFIG),-DNOMX_LOCAL_CONFIG='"$(abspath $(LOCAL_CONFIG))"')
+# Dev build: the dev config (tests/dev-config.h) on top.
+DEV_DEFS := -DNOMX_LOCAL_CONFIG='"$(TOP)/tests/dev-config.h"' -DNOMX_TEST=1
+
+$(BUILD)/obj/%.o: src/%.c $(HDRS) $(BEARSSL_LIB) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(REL_DEFS) -c $< -o $@
+
+$(DEVBUILD)/obj/%.o: src/%.c $(HDRS) tests/dev-config.h $(BEARSSL_LIB) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEV_DEFS) -c $< -o $@
+
+$(BUILD)/nomx: $(SRCS:src/%.c=$(BUILD)/obj/%.o) $(BEARSSL_LIB)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BEARSSL_LIB)
+	@size $@
+
+$(DEVBUILD)/nomx: $(SRCS:src/%.c=$(DEVBUILD)/obj/%.o) $(BEARSSL_LIB)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BEARSSL_LIB)
+
+run: deps $(DEVBUILD)/nomx
+	@echo "nomx: dev config on 127.0.0.1:$(PORT), spool $(SPOOL); Ctrl-C stops"
+	@echo "nomx: try  swaks --server 127.0.0.1:$(PORT) --to alice@mail.example.com"
+	$(DEVBUILD)/nomx -f -l 127.0.0.1 -p $(PORT) -s $(SPOOL)
+
+# ---- tests ----
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(DEVBUILD)/unit/%,$(wildcard tests/unit/*_test.c))
+
+$(DEVBUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(LIB_SRCS:src/%.c=$(DEVBUILD)/obj/%.o) $(BEARSSL_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEV_DEFS) -Isrc $(LDFLAGS) -o $@ $< \
+		$(LIB_SRCS:src/%.c=$(DEVBUILD)/obj/%.o) $(BEARSSL_LIB)
+
+unit: $(UNIT_TESTS)
+
+test: test-deps $(DEVBUILD)/nomx $(UNIT_TESTS)
+	@NOMX=$(DEVBUILD)/nomx UNIT_DIR=$(DEVBUILD)/unit RUNNER="$(RUNNER)" \
+		TOOLS=$(TOP)/build/tools tests/run.sh
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--std=c11 --inline-suppr -D__linux__ -Isrc src tests/unit
+
+clean:
+	rm -rf build/$(BOARD) build/$(BOARD)-dev

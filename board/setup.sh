@@ -1,0 +1,28 @@
+#!/bin/sh
+# Install what building (and, with "test", testing) nomx needs on a
+# Debian machine.  As root it installs what is missing; otherwise it
+# prints the exact command and stops.  Packages only from Debian.
+#
+#   board/setup.sh build PACKAGES...   compiler side (musl-tools, ...)
+#   board/setup.sh test PACKAGES...    plus the real clients the tests drive
+set -eu
+mode=$1; shift
+pkgs="$*"
+[ "$mode" = test ] && pkgs="$pkgs python3 swaks curl openssl ca-certificates strace"
+
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "nomx: missing Debian packages:$missing" >&2
+	echo "nomx: run:  sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "nomx: installing Debian packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2 || true
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >&2

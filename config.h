@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * nomx compile-time configuration.
+ *
+ * Every knob a device builder sets lives here, each with what it does,
+ * what it costs and its default.  Nothing here can be changed at run
+ * time except where a command-line flag says so (listen address, port,
+ * spool folder, foreground, inetd mode).
+ *
+ * Overrides work like dropbear's localoptions.h: the board's
+ * board/<name>/config.h and an optional local file named on the make
+ * line (make LOCAL_CONFIG=path/to/file.h) are read first, and every
+ * default below is guarded by #ifndef, so whatever they define wins.
+ * On/off knobs are 0/1 and tested with #if, never #ifdef.
+ * Derived values and sanity checks come last, in one place.
+ */
+#ifndef NOMX_CONFIG_H
+#define NOMX_CONFIG_H
+
+#ifdef NOMX_LOCAL_CONFIG
+#include NOMX_LOCAL_CONFIG
+#endif
+#ifdef NOMX_BOARD_CONFIG
+#include NOMX_BOARD_CONFIG
+#endif
+
+/* ---- Identity: the two names mail is accepted for ------------------- */
+
+/* The host name: mail to user@NOMX_HOSTNAME is accepted (matched
+ * case-insensitively, a trailing dot tolerated).  It is the name in the
+ * greeting and in our Received: header.  Needs only an A record. */
+#ifndef NOMX_HOSTNAME
+#define NOMX_HOSTNAME "mail.example.com"
+#endif
+
+/* The static IPv4 address: mail to user@[NOMX_STATIC_IP] (the RFC 5321
+ * address literal) is accepted; no other literal ever is.  Default is
+ * TEST-NET-1 (RFC 5737): set it to the device's real address. */
+#ifndef NOMX_STATIC_IP
+#define NOMX_STATIC_IP "192.0.2.1"
+#endif
+
+/* ---- Mailboxes ------------------------------------------------------ */
+
+/* The mailbox table.  Each row is M(mailbox, "secondary addresses"),
+ * the secondary addresses (like Exchange's proxy addresses) separated
+ * by spaces; all of them deliver into that mailbox.  Local parts match
+ * case-insensitively.  "postmaster" always exists (RFC 5321 4.5.1): if
+ * the table has no postmaster row, one is added.  Cost: the strings. */
+#ifndef NOMX_MAILBOXES
+#define NOMX_MAILBOXES(M) \
+	M("postmaster", "root abuse")
+#endif
+
+/* Catch-all: a mailbox name that receives mail for every unknown local
+ * part at our names, or "" for none (unknown local parts get 550 5.1.1). */
+#ifndef NOMX_CATCHALL
+#define NOMX_CATCHALL ""
+#endif
+
+/* ---- Network -------------------------------------------------------- */
+
+/* Address to listen on (IPv4 dotted quad; "0.0.0.0" for all).  The -l
+ * flag overrides it. */
+#ifndef NOMX_LISTEN_ADDR
+#define NOMX_LISTEN_ADDR "0.0.0.0"
+#endif
+
+/* SMTP port.  The -p flag overrides it. */
+#ifndef NOMX_SMTP_PORT
+#define NOMX_SMTP_PORT 25
+#endif
+
+/* Implicit-TLS ("SMTPS", RFC 8314) port, 0 = off.  Used once TLS lands. */
+#ifndef NOMX_SMTPS_PORT
+#define NOMX_SMTPS_PORT 0
+#endif
+
+/* Pause before the greeting, in milliseconds.  A client that talks
+ * before the greeting (RFC 5321 4.3.1; spam bots and pipelining
+ * scripts do) is refused with 554.  0 = greet at once and refuse only
+ * input already waiting then.  A pause catches more, but delays every
+ * delivery by that much. */
+#ifndef NOMX_GREET_PAUSE_MS
+#define NOMX_GREET_PAUSE_MS 0
+#endif
+
+/* ---- Pools and limits (RAM) ------------------------------------------ */
+
+/* Connection slots.  Each costs about NOMX_LINE_MAX + NOMX_OUT_MAX +
+ * 1 KiB of static RAM.  A full pool answers 421 4.3.2 and closes. */
+#ifndef NOMX_MAX_CONN
+#define NOMX_MAX_CONN 16
+#endif
+
+/* Connections at once from one client address. */
+#ifndef NOMX_MAX_CONN_PER_IP
+#define NOMX_MAX_CONN_PER_IP 4
+#endif
+
+/* Recipients per transaction (RFC 5321 4.5.3.1.8: at least 100).  Each
+ * slot keeps its recipients' addresses: about 80 bytes each, so 100
+ * costs 8 KiB per connection slot. */
+#ifndef NOMX_MAX_RCPT
+#define NOMX_MAX_RCPT 100
+#endif
+
+/* Largest message accepted (octets as stored, our Received: included);
+ * advertised as SIZE.  Over it: 552 5.3.4. */
+#ifndef NOMX_MSG_MAX
+#define NOMX_MSG_MAX (1024L * 1024)
+#endif
+
+/* RAM staging arena for messages in flight, in bytes.  Bodies are kept
+ * here while DATA arrives, so flash sees only accepted mail.  When it
+ * runs out the transaction gets 452 4.3.1.  Costs exactly this much RAM
+ * (bss: touched pages stay resident). */
+#ifndef NOMX_STAGE_BYTES
+#define NOMX_STAGE_BYTES (2L * 1024 * 1024)
+#endif
+
+/* Staging block size: the unit a message grows by. */
+#ifndef NOMX_STAGE_BLOCK
+#define NOMX_STAGE_BLOCK (16 * 1024)
+#endif
+
+/* Longest command line accepted, CRLF included.  RFC 5321 4.5.3.1.4
+ * says 512; we allow more for long MAIL parameters.  Over it: 500 5.5.2
+ * and the rest of that line is discarded; the session stays usable. */
+#ifndef NOMX_LINE_MAX
+#define NOMX_LINE_MAX 1024
+#endif
+
+/* Per-slot output buffer for replies (the EHLO reply is ~250 bytes). */
+#ifndef NOMX_OUT_MAX
+#define NOMX_OUT_MAX 2048
+#endif
+
+/* Bad commands before a session is closed with 421 4.7.0. */
+#ifndef NOMX_MAX_ERRORS
+#define NOMX_MAX_ERRORS 20
+#endif
+
+/* Received: headers already in a message beyond which it is refused as
+ * a mail loop (554 5.4.6; RFC 5321 6.3). */
+#ifndef NOMX_MAX_RECEIVED
+#define NOMX_MAX_RECEIVED 100
+#endif
+
+/* ---- Timeouts (seconds; RFC 5321 4.5.3.2 defaults) ------------------ */
+
+/* Waiting for the next command (4.5.3.2.7: at least 5 minutes). */
+#ifndef NOMX_TIMEOUT_CMD
+#define NOMX_TIMEOUT_CMD 300
+#endif
+
+/* Waiting for more DATA/BDAT bytes (4.5.3.2.5/6 client side: 3 min per
+ * block; we wait as long as for a command). */
+#ifndef NOMX_TIMEOUT_DATA
+#define NOMX_TIMEOUT_DATA 300
+#endif
+
+/* Waiting for a client to read our replies. */
+#ifndef NOMX_TIMEOUT_WRITE
+#define NOMX_TIMEOUT_WRITE 300
+#endif
+
+/* On SIGTERM, how long sessions in DATA may take to finish. */
+#ifndef NOMX_SHUTDOWN_GRACE
+#define NOMX_SHUTDOWN_GRACE 10
+#endif
+
+/* ---- Spool (flash) -------------------------------------------------- */
+
+/* Spool folder (created if missing).  The -s flag overrides it.  It is
+ * also the chroot.  On OpenWrt prefer the overlay's upper filesystem;
+ * never tmpfs unless NOMX_ALLOW_VOLATILE. */
+#ifndef NOMX_SPOOL_DIR
+#define NOMX_SPOOL_DIR "/var/spool/nomx"
+#endif
+
+/* Segment size: a segment is sealed and a new one begun past this.  A
+ * multiple of erase blocks (64 KiB NOR, 128 KiB UBI LEB); one file is
+ * created and later unlinked per segment, never per message. */
+#ifndef NOMX_SEG_MAX
+#define NOMX_SEG_MAX (1024L * 1024)
+#endif
+
+/* Quota: bytes of spool (all segments), and stored messages.  Over
+ * either: 452 4.3.1 until the collector fetches. */
+#ifndef NOMX_QUOTA_BYTES
+#define NOMX_QUOTA_BYTES (4L * 1024 * 1024)
+#endif
+#ifndef NOMX_QUOTA_MSGS
+#define NOMX_QUOTA_MSGS 10000
+#endif
+
+/* Free space the filesystem must keep for itself (JFFS2/UBIFS garbage
+ * collection needs free blocks): mail is refused (452 4.3.1) rather
+ * than eat into it.  Checked with statvfs before each commit. */
+#ifndef NOMX_FS_RESERVE
+#define NOMX_FS_RESERVE (256L * 1024)
+#endif
+
+/* Run with the spool on tmpfs/ramfs (where 250 does not survive power
+ * loss).  0: refuse to start there; 1: start and warn. */
+#ifndef NOMX_ALLOW_VOLATILE
+#define NOMX_ALLOW_VOLATILE 0
+#endif
+
+/* ---- Process -------------------------------------------------------- */
+
+/* User to drop to after binding (when started as root); "" = stay. */
+#ifndef NOMX_USER
+#define NOMX_USER "nomx"
+#endif
+
+/* chroot into the spool folder after start-up (when started as root). */
+#ifndef NOMX_CHROOT
+#define NOMX_CHROOT 1
+#endif
+
+/* Log target: 0 = stderr when in the foreground, syslog otherwise;
+ * 1 = always syslog; 2 = always stderr. */
+#ifndef NOMX_LOG_TARGET
+#define NOMX_LOG_TARGET 0
+#endif
+
+/* syslog facility. */
+#ifndef NOMX_LOG_FACILITY
+#define NOMX_LOG_FACILITY LOG_MAIL
+#endif
+
+/* ---- TLS (BearSSL; served once the TLS work lands) ------------------ */
+
+#ifndef NOMX_TLS
+#define NOMX_TLS 1
+#endif
+#ifndef NOMX_TLS_KEY
+#define NOMX_TLS_KEY "/etc/nomx/key.pem"
+#endif
+#ifndef NOMX_TLS_CERT
+#define NOMX_TLS_CERT "/etc/nomx/cert.pem"
+#endif
+
+/* Trace every session state change to the log (debugging builds). */
+#ifndef NOMX_TRACE
+#define NOMX_TRACE 0
+#endif
+
+/* ---- Derived values and checks (one place, after all overrides) ----- */
+
+#define NOMX_STAGE_NBLOCKS (NOMX_STAGE_BYTES / NOMX_STAGE_BLOCK)
+/* Blocks one message can hold, plus the record header, envelope,
+ * Received: header and trailer: all of it goes in one writev. */
+#define NOMX_MSG_NBLOCKS ((NOMX_MSG_MAX + NOMX_STAGE_BLOCK - 1) / NOMX_STAGE_BLOCK)
+#define NOMX_IOV_MAX (NOMX_MSG_NBLOCKS + 4)
+
+_Static_assert(NOMX_MAX_CONN >= 1 && NOMX_MAX_CONN <= 1000, "NOMX_MAX_CONN out of range");
+_Static_assert(NOMX_MAX_CONN_PER_IP >= 1, "NOMX_MAX_CONN_PER_IP must be >= 1");
+_Static_assert(NOMX_MAX_RCPT >= 100, "RFC 5321 4.5.3.1.8: at least 100 recipients");
+_Static_assert(NOMX_LINE_MAX >= 512, "RFC 5321 4.5.3.1.4: command lines of 512 octets");
+_Static_assert(NOMX_OUT_MAX >= 1024, "NOMX_OUT_MAX too small for the EHLO reply");
+_Static_assert(NOMX_STAGE_BLOCK >= 4096 && NOMX_STAGE_BLOCK % 4096 == 0,
+    "NOMX_STAGE_BLOCK must be a multiple of 4 KiB");
+_Static_assert(NOMX_STAGE_BYTES >= NOMX_MSG_MAX, "staging arena smaller than one message");
+_Static_assert(NOMX_IOV_MAX <= 1024, "NOMX_MSG_MAX/NOMX_STAGE_BLOCK exceeds IOV_MAX");
+_Static_assert(NOMX_SEG_MAX >= 64 * 1024, "NOMX_SEG_MAX below one erase block");
+_Static_assert(NOMX_QUOTA_BYTES >= NOMX_MSG_MAX, "quota smaller than one message");
+_Static_assert(NOMX_TIMEOUT_CMD > 0 && NOMX_TIMEOUT_DATA > 0 && NOMX_TIMEOUT_WRITE > 0,
+    "timeouts must be positive");
+_Static_assert(sizeof(NOMX_HOSTNAME) > 1 && sizeof(NOMX_HOSTNAME) <= 256, "bad NOMX_HOSTNAME");
+
+#endif

@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The slot pool.  Every slot is static; a session costs no allocation.
+ * The poll set is rebuilt each pass from slot state (dropbear's
+ * common-session.c): read interest only while the session wants input
+ * and has room, write interest only while replies are pending.  Writes
+ * are tried at once after processing, so a pipelined batch or a commit
+ * usually costs no extra poll round.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../config.h"
+#include "conn.h"
+#include "log.h"
+#include "smtp.h"
+
+struct conn {
+	int rfd;		/* -1: free slot */
+	int wfd;		/* = rfd, except in inetd mode */
+	uint32_t ip4;		/* for the per-address cap; 0 if unknown */
+	int64_t active;		/* last progress (monotonic ms) */
+	int64_t greet_at;	/* when to send the greeting */
+	int polled;		/* index in the poll set, -1 if none */
+	struct smtp_session s;
+};
+
+static struct conn conns[NOMX_MAX_CONN];
+static unsigned conn_next_id;
+static int conn_ready;
+
+static void
+conn_init(void)
+{
+	for (size_t i = 0; i < NOMX_MAX_CONN; i++) {
+		conns[i].rfd = -1;
+	}
+	conn_ready = 1;
+}
+
+size_t
+conn_active(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
+		n += conns[i].rfd >= 0;
+	}
+	return n;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	log_info("session=%u client=%s disconnect", c->s.id, c->s.client_ip);
+	smtp_close(&c->s);
+	close(c->rfd);
+	if (c->wfd != c->rfd) {
+		close(c->wfd);
+	}
+	c->rfd = c->wfd = -1;
+}
+
+static struct conn *
+conn_slot(int rfd, int wfd, uint32_t ip4, const char *ip, int64_t now)
+{
+	if (!conn_ready) {
+		conn_init();
+	}
+	for (size_t i = 0; i < NOMX_MAX_CONN; i++) {
+		struct conn *c = &conns[i];
+		if (c->rfd < 0) {
+			c->rfd = rfd;
+			c->wfd = wfd;
+			c->ip4 = ip4;
+			c->active = now;
+			c->greet_at = now + NOMX_GREET_PAUSE_MS;
+			c->polled = -1;
+			smtp_open(&c->s, ++conn_next_id, ip);
+			log_info("session=%u client=%s connect", c->s.id, ip);
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/* Write what is pending; -1 if the peer is gone. */
+static int
+conn_write(struct conn *c, int64_t now)
+{
+	struct smtp_session *s = &c->s;
+
+	while (s->out_len > 0) {
+		ssize_t w = write(c->wfd, s->out, s->out_len);
+		if (w < 0) {
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		}
+		memmove(s->out, s->out + w, s->out_len - (size_t)w);
+		s->out_len -= (size_t)w;
+		c->active = now;
+	}
+	return 0;
+}
+
+/* Refuse a connection we have no slot for, without blocking. */
+static void
+conn_refuse(int fd, enum reply r)
+{
+	char line[128];
+	int n = snprintf(line, sizeof(line), reply_text(r), NOMX_HOSTNAME);
+
+	if (n > 0 && (size_t)n + 2 < sizeof(line)) {
+		memcpy(line + n, "\r\n", 2);
+		if (write(fd, line, (size_t)n + 2) < 0) {
+			/* nothing more to do for it */
+		}
+	}
+	close(fd);
+}
+
+void
+conn_accept(int lfd, int64_t now)
+{
+	for (;;) {
+		struct sockaddr_in sa;
+		socklen_t sl = sizeof(sa);
+		char ip[INET_ADDRSTRLEN] = "unknown";
+		uint32_t ip4 = 0;
+		size_t same = 0;
+		int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+				log_warn("accept");
+			}
+			return;
+		}
+		if (sa.sin_family == AF_INET) {
+			ip4 = sa.sin_addr.s_addr;
+			inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
+		}
+		for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
+			same += conns[i].rfd >= 0 && conns[i].ip4 == ip4;
+		}
+		if (same >= NOMX_MAX_CONN_PER_IP) {
+			log_warnx("client=%s refused: %zu connections from it", ip, same);
+			conn_refuse(fd, REPLY_BUSY_IP);
+			continue;
+		}
+		if (conn_slot(fd, fd, ip4, ip, now) == NULL) {
+			log_warnx("client=%s refused: all %d slots busy", ip, NOMX_MAX_CONN);
+			conn_refuse(fd, REPLY_BUSY);
+		}
+	}
+}
+
+void
+conn_add_inetd(int rfd, int wfd, const char *ip, int64_t now)
+{
+	fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
+	fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);
+	conn_slot(rfd, wfd, 0, ip, now);
+}
+
+size_t
+conn_poll_set(struct pollfd *pfd, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
+		struct conn *c = &conns[i];
+		short rev = 0, wev = 0;
+
+		c->polled = -1;
+		if (c->rfd < 0) {
+			continue;
+		}
+		rev = smtp_wants_input(&c->s) ? POLLIN : 0;
+		wev = c->s.out_len > 0 ? POLLOUT : 0;
+		if ((rev | wev) == 0 || n + 2 > max) {
+			continue;
+		}
+		c->polled = (int)n;
+		if (c->rfd == c->wfd) {
+			pfd[n++] = (struct pollfd){ c->rfd, (short)(rev | wev), 0 };
+		} else {
+			pfd[n++] = (struct pollfd){ c->rfd, rev, 0 };
+			pfd[n++] = (struct pollfd){ c->wfd, wev, 0 };
+		}
+	}
+	return n;
+}
+
+/* Read what is there; -1 on EOF or error. */
+static int
+conn_read(struct conn *c, int64_t now)
+{
+	struct smtp_session *s = &c->s;
+	ssize_t r = read(c->rfd, s->in + s->in_len, sizeof(s->in) - s->in_len);
+
+	if (r < 0) {
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	}
+	if (r == 0) {
+		return -1;
+	}
+	s->in_len += (size_t)r;
+	c->active = now;
+	return 0;
+}
+
+/* Process input, flush output, close when done.  Returns 0 if the slot
+ * is still open. */
+static int
+conn_run(struct conn *c, int64_t now)
+{
+	smtp_process(&c->s);
+	if (conn_write(c, now) < 0) {
+		conn_close(c);
+		return -1;
+	}
+	if (c->s.state == SMTP_S_CLOSING && c->s.out_len == 0) {
+		conn_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+void
+conn_handle_all(const struct pollfd *pfd, size_t n, int64_t now)
+{
+	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
+		struct conn *c = &conns[i];
+		short rev, wev;
+
+		if (c->rfd < 0 || c->polled < 0 || (size_t)c->polled >= n) {
+			continue;
+		}
+		rev = pfd[c->polled].revents;
+		wev = c->rfd == c->wfd ? rev : pfd[c->polled + 1].revents;
+		if ((wev & (POLLOUT | POLLERR | POLLHUP)) && conn_write(c, now) < 0) {
+			conn_close(c);
+			continue;
+		}
+		if (rev & (POLLIN | POLLERR | POLLHUP)) {
+			if (conn_read(c, now) < 0) {
+				/* The peer is gone; whatever it was sending is dropped
+				 * (nothing of it was acknowledged). */
+				conn_close(c);
+				continue;
+			}
+			if (c->s.state == SMTP_S_GREET && c->s.in_len > 0) {
+				smtp_greet(&c->s, 1);
+			}
+		}
+		conn_run(c, now);
+	}
+}
+
+void
+conn_after_commit(int64_t now)
+{
+	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
+		struct conn *c = &conns[i];
+		if (c->rfd >= 0 && c->s.state == SMTP_S_COMMIT) {
+			smtp_committed(&c->s);
+			conn_run(c, now);
+		}
+	}
+}
+
+static int64_t
+conn_deadline(const struct conn *c)
+{
+	switch (c->s.state) {
+	case SMTP_S_GREET:
+		return c->greet_at;
+	case SMTP_S_COMMIT:
+		return -1;
+	case SMTP_S_DATA:
+	case SMTP_S_BDAT:
+		return c->active + NOMX_TIMEOUT_DATA * 1000LL;
+	case SMTP_S_CLOSING:
+		return c->active + NOMX_TIMEOUT_WRITE * 1000LL;
+	case SMTP_S_CMD:
+		break;
+	}
+	return c->active + (c->s.out_len > 0 ? NOMX_TIMEOUT_WRITE : NOMX_TIMEOUT_CMD) * 1000LL;
+}
+
+/* Input already waiting when we are about to greet: an early talker. */
+static int
+conn_early_input(const struct conn *c)
+{
+	struct pollfd p = { c->rfd, POLLIN, 0 };
+
+	return c->s.in_len > 0 || (poll(&p, 1, 0) == 1 && (p.revents & POLLIN));
+}
+
+int64_t
+conn_deadlines(int64_t now)
+{
+	int64_t next = -1;
+
+	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
+		struct conn *c = &conns[i];
+		int64_t d;
+
+		if (c->rfd < 0) {
+			continue;
+		}
+		d = conn_deadline(c);
+		if (d >= 0 && d <= now) {
+			if (c->s.state == SMTP_S_GREET) {
+				smtp_greet(&c->s, conn_early_input(c));
+				c->active = now;
+			} else if (c->s.state == SMTP_S_CLOSING) {
+				conn_close(c);
+				continue;
+			} else {
+				smtp_timeout(&c->s);
+				c->active = now;
+			}
+			if (conn_run(c, now) < 0) {
+				continue;
+			}
+			d = conn_deadline(c);
+		}
+		if (d >= 0 && (next < 0 || d < next)) {
+			next = d;
+		}
+	}
+	return next;
+}
+
+int
+conn_has_work(void)
+{
+	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
+		if (conns[i].rfd >= 0 && smtp_has_work(&conns[i].s)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void
+conn_shutdown(int force, int64_t now)
+{
+	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
+		struct conn *c = &conns[i];
+		enum smtp_state st = c->s.state;
+
+		if (c->rfd < 0) {
+			continue;
+		}
+		if (force && st == SMTP_S_CLOSING) {
+			conn_close(c);
+			continue;
+		}
+		/* Sessions in the middle of a message may finish it. */
+		if (force || st == SMTP_S_CMD || st == SMTP_S_GREET) {
+			smtp_shutdown(&c->s);
+			c->active = now;
+			conn_run(c, now);
+		}
+	}
+}

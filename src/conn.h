@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Connection slots: the fixed pool of NOMX_MAX_CONN sessions, accept,
+ * non-blocking reads and writes, deadlines and backpressure.
+ */
+#ifndef NOMX_CONN_H
+#define NOMX_CONN_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Accept every pending connection on the listening socket lfd. */
+void conn_accept(int lfd, int64_t now);
+
+/* Inetd mode: one session reading rfd and writing wfd. */
+void conn_add_inetd(int rfd, int wfd, const char *ip, int64_t now);
+
+/* Fill pfd with the descriptors that want I/O; returns the count.  Slot
+ * i of the pool goes to pfd[base + k] in order, remembered for
+ * conn_handle_all. */
+size_t conn_poll_set(struct pollfd *pfd, size_t max);
+
+/* After poll: read, process, write every slot given to conn_poll_set. */
+void conn_handle_all(const struct pollfd *pfd, size_t n, int64_t now);
+
+/* After spool_sync: answer sessions waiting for the commit. */
+void conn_after_commit(int64_t now);
+
+/* Enforce deadlines; returns the nearest one still pending (or -1). */
+int64_t conn_deadlines(int64_t now);
+
+/* Does some session have work without waiting for input? */
+int conn_has_work(void);
+
+/* Shutdown: close idle sessions now; with force, all of them. */
+void conn_shutdown(int force, int64_t now);
+
+/* Sessions open. */
+size_t conn_active(void);
+
+#endif

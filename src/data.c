@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * A byte-level state machine over the transparency rules of RFC 5321
+ * 4.5.2.  Ordinary bytes in the middle of a line are passed to the sink
+ * in runs, so the per-byte work is one comparison.  A CR is held back
+ * until the next byte shows whether it begins a CRLF.
+ */
+#include <string.h>
+
+#include "data.h"
+
+enum {
+	DATA_BOL,	/* at the start of a line */
+	DATA_DOT,	/* "." at the start of a line */
+	DATA_DOT_CR,	/* ".\r" at the start of a line */
+	DATA_MID,	/* inside a line */
+	DATA_CR,	/* "\r" inside a line, not yet emitted */
+};
+
+void
+data_init(struct data_dec *d, int dot_stuffed)
+{
+	memset(d, 0, sizeof(*d));
+	d->state = DATA_BOL;
+	d->dot_stuffed = dot_stuffed;
+	d->in_header = 1;
+}
+
+static int
+data_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* Watch the header section go by: count Received: fields.  Looks only
+ * at the first bytes of each line until the empty line that ends it. */
+static void
+data_scan_header(struct data_dec *d, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n && d->in_header; i++) {
+		char c = p[i];
+		if (c == '\n') {
+			if (d->hdr_len == 1 && d->hdr[0] == '\r') {
+				d->in_header = 0;
+			}
+			d->hdr_len = 0;
+			continue;
+		}
+		if (d->hdr_len < sizeof(d->hdr)) {
+			d->hdr[d->hdr_len++] = (char)data_lower((unsigned char)c);
+			if (d->hdr_len == sizeof(d->hdr) && memcmp(d->hdr, "received:", 9) == 0) {
+				d->received++;
+			}
+		}
+	}
+}
+
+static void
+data_emit(struct data_dec *d, const char *p, size_t n, data_sink_fn *sink, void *ctx)
+{
+	if (n == 0) {
+		return;
+	}
+	if (d->in_header) {
+		data_scan_header(d, p, n);
+	}
+	sink(ctx, p, n);
+}
+
+size_t
+data_decode(struct data_dec *d, const char *in, size_t len, int *done,
+    data_sink_fn *sink, void *ctx)
+{
+	size_t i = 0;
+
+	*done = 0;
+	while (i < len) {
+		char c = in[i];
+		switch (d->state) {
+		case DATA_MID: {
+			/* The hot path: a run of ordinary bytes. */
+			size_t j = i;
+			while (j < len && in[j] != '\r' && in[j] != '\n') {
+				j++;
+			}
+			data_emit(d, in + i, j - i, sink, ctx);
+			i = j;
+			if (i < len) {
+				if (in[i] == '\r') {
+					d->state = DATA_CR;
+				} else {
+					d->bare_eol = 1;	/* bare LF: not a line end */
+					data_emit(d, "\n", 1, sink, ctx);
+				}
+				i++;
+			}
+			continue;
+		}
+		case DATA_CR:
+			if (c == '\n') {
+				data_emit(d, "\r\n", 2, sink, ctx);
+				d->state = DATA_BOL;
+				i++;
+			} else {
+				d->bare_eol = 1;	/* bare CR */
+				data_emit(d, "\r", 1, sink, ctx);
+				d->state = DATA_MID;
+				/* c is looked at again in DATA_MID (it may be CR). */
+				if (c == '\r') {
+					d->state = DATA_CR;
+					i++;
+				}
+			}
+			continue;
+		case DATA_BOL:
+			if (c == '.' && d->dot_stuffed) {
+				d->state = DATA_DOT;
+				i++;
+			} else if (c == '\r') {
+				d->state = DATA_CR;
+				i++;
+			} else {
+				d->state = DATA_MID;
+			}
+			continue;
+		case DATA_DOT:
+			if (c == '\r') {
+				d->state = DATA_DOT_CR;
+				i++;
+			} else {
+				/* A stuffed dot: drop it, the line goes on. */
+				d->state = DATA_MID;
+			}
+			continue;
+		case DATA_DOT_CR:
+			if (c == '\n') {
+				*done = 1;
+				return i + 1;
+			}
+			/* ".\r" then not LF: a bare CR after an unstuffed dot. */
+			d->bare_eol = 1;
+			data_emit(d, "\r", 1, sink, ctx);
+			d->state = c == '\r' ? DATA_CR : DATA_MID;
+			i += c == '\r';
+			continue;
+		}
+	}
+	return i;
+}
+
+void
+data_finish(struct data_dec *d, data_sink_fn *sink, void *ctx)
+{
+	if (d->state == DATA_CR || d->state == DATA_DOT_CR) {
+		d->bare_eol = 1;
+		data_emit(d, "\r", 1, sink, ctx);
+	}
+	d->state = DATA_BOL;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The one poll() loop: listeners, sessions, deadlines from the
+ * monotonic clock, signals through a self-pipe, and the group commit
+ * once per pass just before sleeping.
+ */
+#ifndef NOMX_LOOP_H
+#define NOMX_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Monotonic milliseconds. */
+int64_t loop_now(void);
+
+/* Install the signal handlers (SIGTERM/SIGINT stop, SIGHUP reopens the
+ * log, SIGPIPE ignored).  Call before loop_run. */
+void loop_signals(void);
+
+/* Serve until stopped: listening sockets lfd[0..n) (n = 0 in inetd
+ * mode, where the loop ends with the last session). */
+void loop_run(const int *lfd, size_t n);
+
+#endif

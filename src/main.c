@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * nomx: arguments, start-up, privilege drop, then the loop.  Kept thin
+ * so every other module links into the tests unchanged.
+ *
+ * Start-up order matters: bind (may need root for port 25), open and
+ * recover the spool (as root, it may own the folder), then chroot into
+ * the spool and drop to NOMX_USER, then serve.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../config.h"
+#include "addr.h"
+#include "conn.h"
+#include "log.h"
+#include "loop.h"
+#include "spool.h"
+#include "spooltool.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: nomx [-f] [-l addr] [-p port] [-s spooldir]   serve SMTP\n"
+	    "       nomx -i [-s spooldir]                        one session on stdin/stdout\n"
+	    "       nomx [-s spooldir] spool ls|cat SEQ          read the spool\n"
+	    "       nomx -V                                      print the compiled-in configuration\n");
+	exit(NOMX_EXIT_USAGE);
+}
+
+static void
+print_mailbox(const char *mailbox, const char *aliases)
+{
+	printf("  mailbox %s%s%s\n", mailbox, aliases[0] ? ": " : "", aliases);
+}
+
+static void
+print_config(void)
+{
+	printf("nomx compiled-in configuration\n"
+	    "  hostname           %s\n"
+	    "  static IP literal  [%s]\n"
+	    "  listen             %s port %d (SMTPS port %d)\n",
+	    NOMX_HOSTNAME, NOMX_STATIC_IP, NOMX_LISTEN_ADDR, NOMX_SMTP_PORT, NOMX_SMTPS_PORT);
+	addr_each_mailbox(print_mailbox);
+	printf("  catch-all          %s\n"
+	    "  max connections    %d (%d per client address)\n"
+	    "  max recipients     %d\n"
+	    "  max message        %ld bytes\n"
+	    "  staging arena      %ld bytes in %ld blocks\n"
+	    "  command line max   %d\n"
+	    "  timeouts           command %d s, data %d s, write %d s, shutdown grace %d s\n"
+	    "  greeting pause     %d ms\n"
+	    "  spool              %s (segments of %ld bytes)\n"
+	    "  quota              %ld bytes, %d messages, filesystem reserve %ld bytes\n"
+	    "  volatile spool     %s\n"
+	    "  user               %s%s\n"
+	    "  log                %s\n"
+	    "  TLS                %s (key %s, cert %s)\n",
+	    sizeof(NOMX_CATCHALL) > 1 ? NOMX_CATCHALL : "(none)",
+	    NOMX_MAX_CONN, NOMX_MAX_CONN_PER_IP, NOMX_MAX_RCPT, (long)NOMX_MSG_MAX,
+	    (long)NOMX_STAGE_BYTES, (long)NOMX_STAGE_NBLOCKS, NOMX_LINE_MAX,
+	    NOMX_TIMEOUT_CMD, NOMX_TIMEOUT_DATA, NOMX_TIMEOUT_WRITE, NOMX_SHUTDOWN_GRACE,
+	    NOMX_GREET_PAUSE_MS, NOMX_SPOOL_DIR, (long)NOMX_SEG_MAX, (long)NOMX_QUOTA_BYTES,
+	    NOMX_QUOTA_MSGS, (long)NOMX_FS_RESERVE, NOMX_ALLOW_VOLATILE ? "allowed" : "refused",
+	    NOMX_USER[0] ? NOMX_USER : "(stay)", NOMX_CHROOT ? ", chroot into the spool" : "",
+	    NOMX_LOG_TARGET == 1 ? "syslog" : NOMX_LOG_TARGET == 2 ? "stderr" :
+	    "stderr in the foreground, else syslog",
+	    NOMX_TLS ? "compiled in, not served yet" : "off", NOMX_TLS_KEY, NOMX_TLS_CERT);
+}
+
+static int
+listen_on(const char *addr, int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int one = 1, fd;
+
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+		log_die(NOMX_EXIT_USAGE, "bad listen address: %s", addr);
+	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "cannot listen on %s:%d: %s", addr, port, strerror(errno));
+	}
+	log_info("listening on %s:%d", addr, port);
+	return fd;
+}
+
+/* Give the spool to the unprivileged user, chroot into it, drop. */
+static void
+drop_privileges(const char *spooldir)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		log_info("not root: no chroot, no privilege drop");
+		return;
+	}
+	if (NOMX_USER[0] == '\0') {
+		log_warnx("running as root: NOMX_USER is empty");
+		return;
+	}
+	if ((pw = getpwnam(NOMX_USER)) == NULL) {
+		log_die(NOMX_EXIT_SYSTEM, "no such user: %s (set NOMX_USER)", NOMX_USER);
+	}
+	if (spool_chown(pw->pw_uid, pw->pw_gid) < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "cannot give the spool to %s: %s", NOMX_USER, strerror(errno));
+	}
+	if (NOMX_CHROOT && (chroot(spooldir) < 0 || chdir("/") < 0)) {
+		log_die(NOMX_EXIT_SYSTEM, "chroot %s: %s", spooldir, strerror(errno));
+	}
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "cannot drop to %s: %s", NOMX_USER, strerror(errno));
+	}
+	if (setuid(0) == 0) {
+		log_die(NOMX_EXIT_SYSTEM, "privilege drop did not stick");
+	}
+	log_info("running as %s%s", NOMX_USER, NOMX_CHROOT ? ", chrooted into the spool" : "");
+}
+
+static void
+daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "fork: %s", strerror(errno));
+	}
+	if (pid > 0) {
+		_exit(0);
+	}
+	setsid();
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2) {
+			close(fd);
+		}
+	}
+}
+
+/* The client address in inetd mode: the socket's peer, or what
+ * tcpsvd/s6-tcpserver put in the environment. */
+static void
+inetd_peer(char *ip, size_t len)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	const char *env = getenv("TCPREMOTEIP");
+
+	if (getpeername(0, (struct sockaddr *)&sa, &sl) == 0 && sa.sin_family == AF_INET) {
+		inet_ntop(AF_INET, &sa.sin_addr, ip, (socklen_t)len);
+	} else if (env != NULL && strlen(env) < len && strspn(env, "0123456789.:abcdefABCDEF") == strlen(env)) {
+		snprintf(ip, len, "%s", env);
+	} else {
+		snprintf(ip, len, "unknown");
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *addr = NOMX_LISTEN_ADDR, *spooldir = NOMX_SPOOL_DIR;
+	int port = NOMX_SMTP_PORT, foreground = 0, inetd = 0, opt, lfd;
+
+	while ((opt = getopt(argc, argv, "+fil:p:s:Vh")) != -1) {
+		switch (opt) {
+		case 'f':
+			foreground = 1;
+			break;
+		case 'i':
+			inetd = 1;
+			break;
+		case 'l':
+			addr = optarg;
+			break;
+		case 'p':
+			port = atoi(optarg);
+			if (port <= 0 || port > 65535) {
+				usage();
+			}
+			break;
+		case 's':
+			spooldir = optarg;
+			break;
+		case 'V':
+			print_config();
+			return NOMX_EXIT_OK;
+		default:
+			usage();
+		}
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind], "spool") == 0) {
+			return spooltool_main(spooldir, argc - optind - 1, argv + optind + 1);
+		}
+		usage();
+	}
+
+	/* In inetd mode stdout is the client: log to syslog or stderr only. */
+	log_open(NOMX_LOG_TARGET == 1 || (NOMX_LOG_TARGET == 0 && !foreground && !inetd));
+	loop_signals();
+	if (inetd) {
+		char ip[48];
+		inetd_peer(ip, sizeof(ip));
+		spool_open(spooldir);
+		drop_privileges(spooldir);
+		conn_add_inetd(0, 1, ip, loop_now());
+		loop_run(NULL, 0);
+		return NOMX_EXIT_OK;
+	}
+	lfd = listen_on(addr, port);
+	spool_open(spooldir);
+	drop_privileges(spooldir);
+	if (!foreground) {
+		daemonize();
+	}
+	log_info("nomx ready host=%s literal=[%s]", NOMX_HOSTNAME, NOMX_STATIC_IP);
+	loop_run(&lfd, 1);
+	return NOMX_EXIT_OK;
+}

@@ -1,0 +1,678 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The RFC 5321 server session.
+ *
+ * Pipelining (RFC 2920) falls out of the design: every complete line
+ * in the input buffer is processed in order, each appending its reply,
+ * until the input runs dry, the output buffer has no room for another
+ * reply, or the session must wait (a message waiting for the group
+ * commit).  Transaction errors during DATA/BDAT are sticky: the content
+ * is read to its end and answered once.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "smtp.h"
+#include "spool.h"
+#include "spool_rec.h"
+
+#define REPLY_TEXT(name, text) text,
+static const char *const reply_texts[] = { REPLIES(REPLY_TEXT) };
+#undef REPLY_TEXT
+
+static const char smtp_host[] = NOMX_HOSTNAME;
+
+const char *
+reply_text(enum reply r)
+{
+	return reply_texts[r];
+}
+
+void
+smtp_reply(struct smtp_session *s, enum reply r, ...)
+{
+	va_list ap;
+	size_t room = sizeof(s->out) - s->out_len;
+	int n;
+
+	va_start(ap, r);
+	n = vsnprintf(s->out + s->out_len, room, reply_texts[r], ap);
+	va_end(ap);
+	/* Callers keep SMTP_REPLY_MAX free, so this always fits. */
+	if (n < 0 || (size_t)n + 2 >= room) {
+		return;
+	}
+	s->out_len += (size_t)n;
+	memcpy(s->out + s->out_len, "\r\n", 2);
+	s->out_len += 2;
+}
+
+static void
+smtp_enter(struct smtp_session *s, enum smtp_state state)
+{
+#if NOMX_TRACE
+	log_info("session=%u state %d -> %d", s->id, s->state, state);
+#endif
+	s->state = state;
+}
+
+static void
+smtp_reset_tx(struct smtp_session *s)
+{
+	s->mail = 0;
+	s->nrcpt = 0;
+	s->bdat = 0;
+	s->bdat_left = 0;
+	s->from[0] = '\0';
+	s->tx_error = REPLY_OK;
+	memset(&s->params, 0, sizeof(s->params));
+	stage_reset(&s->body);
+}
+
+void
+smtp_open(struct smtp_session *s, unsigned id, const char *ip)
+{
+	s->state = SMTP_S_GREET;
+	s->id = id;
+	s->tls = 0;
+	snprintf(s->client_ip, sizeof(s->client_ip), "%s", ip);
+	s->helo[0] = '\0';
+	s->ehlo = 0;
+	s->errors = 0;
+	s->in_len = 0;
+	s->out_len = 0;
+	s->discard_line = 0;
+	memset(&s->body, 0, sizeof(s->body));
+	smtp_reset_tx(s);
+}
+
+void
+smtp_greet(struct smtp_session *s, int early_talker)
+{
+	if (early_talker) {
+		log_warnx("session=%u client=%s early-talker refused", s->id, s->client_ip);
+		smtp_reply(s, REPLY_EARLY_TALKER, smtp_host);
+		smtp_enter(s, SMTP_S_CLOSING);
+		return;
+	}
+	smtp_reply(s, REPLY_GREETING, smtp_host);
+	smtp_enter(s, SMTP_S_CMD);
+}
+
+void
+smtp_close(struct smtp_session *s)
+{
+	stage_reset(&s->body);
+}
+
+/* A 4xx/5xx the client caused: count it, and hang up after too many. */
+static void
+smtp_error(struct smtp_session *s, enum reply r)
+{
+	smtp_reply(s, r);
+	if (++s->errors >= NOMX_MAX_ERRORS) {
+		log_warnx("session=%u client=%s too-many-errors", s->id, s->client_ip);
+		smtp_reply(s, REPLY_TOO_MANY_ERRORS, smtp_host);
+		smtp_enter(s, SMTP_S_CLOSING);
+	}
+}
+
+/* HELO/EHLO names: a domain or an address literal, printable, no
+ * characters that would break our Received: header. */
+static int
+smtp_helo_ok(const char *p, size_t n)
+{
+	if (n == 0 || n >= 256) {
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c <= ' ' || c >= 127 || c == '(' || c == ')' || c == '\\' || c == ';') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void
+smtp_do_helo(struct smtp_session *s, const struct smtp_cmd *c)
+{
+	size_t n = c->arg_len;
+
+	/* Some devices send "EHLO name extra words": the name is the first. */
+	for (size_t i = 0; i < c->arg_len; i++) {
+		if (c->arg[i] == ' ') {
+			n = i;
+			break;
+		}
+	}
+	if (!smtp_helo_ok(c->arg, n)) {
+		smtp_error(s, c->arg_len == 0 ? REPLY_NEED_ARG : REPLY_BAD_HELO);
+		return;
+	}
+	memcpy(s->helo, c->arg, n);
+	s->helo[n] = '\0';
+	s->ehlo = c->verb == SMTP_EHLO;
+	smtp_reset_tx(s);
+	if (!s->ehlo) {
+		smtp_reply(s, REPLY_HELO, smtp_host);
+		return;
+	}
+	char *p = s->out + s->out_len;
+	int w = snprintf(p, sizeof(s->out) - s->out_len,
+	    "250-%s greets [%s]\r\n"
+	    "250-PIPELINING\r\n"
+	    "250-SIZE %ld\r\n"
+	    "250-8BITMIME\r\n"
+	    "250-ENHANCEDSTATUSCODES\r\n"
+	    "250-SMTPUTF8\r\n"
+	    "250 CHUNKING\r\n",
+	    smtp_host, s->client_ip, (long)NOMX_MSG_MAX);
+	if (w > 0 && (size_t)w < sizeof(s->out) - s->out_len) {
+		s->out_len += (size_t)w;
+	}
+}
+
+static enum reply
+smtp_addr_reply(enum addr_result r)
+{
+	switch (r) {
+	case ADDR_OK:
+	case ADDR_NULL:
+		return REPLY_OK;
+	case ADDR_TOO_LONG:
+		return REPLY_ADDR_TOO_LONG;
+	case ADDR_8BIT:
+		return REPLY_NEED_UTF8;
+	case ADDR_RELAY:
+		return REPLY_RELAY_DENIED;
+	case ADDR_UNKNOWN:
+		return REPLY_UNKNOWN_USER;
+	case ADDR_SYNTAX:
+		break;
+	}
+	return REPLY_BAD_ADDR;
+}
+
+static void
+smtp_do_mail(struct smtp_session *s, const struct smtp_cmd *c)
+{
+	const char *p = c->arg;
+	size_t len = c->arg_len, used = 0;
+	struct addr_path path;
+	enum addr_result r;
+
+	if (s->helo[0] == '\0') {
+		smtp_error(s, REPLY_NEED_HELO);
+		return;
+	}
+	if (s->mail) {
+		smtp_error(s, REPLY_NESTED_MAIL);
+		return;
+	}
+	if (smtp_cmd_path_arg(&p, &len, "FROM:") < 0 || len == 0 || p[0] != '<') {
+		smtp_error(s, REPLY_MAIL_SYNTAX);
+		return;
+	}
+	/* Find the path's end first: the SMTPUTF8 parameter after it
+	 * decides whether non-ASCII is allowed in it. */
+	r = addr_parse(p, len, 1, &used, &path);
+	if (r != ADDR_OK && r != ADDR_NULL) {
+		smtp_error(s, smtp_addr_reply(r));
+		return;
+	}
+	if (used < len && p[used] != ' ') {
+		smtp_error(s, REPLY_BAD_ADDR);
+		return;
+	}
+	switch (smtp_cmd_mail_params(p + used, len - used, &s->params)) {
+	case SMTP_PARAM_OK:
+		break;
+	case SMTP_PARAM_SYNTAX:
+		smtp_error(s, REPLY_PARAM_SYNTAX);
+		return;
+	case SMTP_PARAM_UNKNOWN:
+		smtp_error(s, REPLY_PARAM_UNKNOWN);
+		return;
+	}
+	if (!s->params.smtputf8 && r == ADDR_OK &&
+	    addr_parse(p, len, 0, &used, &path) == ADDR_8BIT) {
+		smtp_error(s, REPLY_NEED_UTF8);
+		return;
+	}
+	if (s->params.size > (uint64_t)NOMX_MSG_MAX) {
+		smtp_reply(s, REPLY_TOO_BIG);
+		return;
+	}
+	if (spool_room(s->params.size) != SPOOL_OK) {
+		log_warnx("session=%u client=%s spool-full", s->id, s->client_ip);
+		smtp_reply(s, REPLY_NO_ROOM);
+		return;
+	}
+	memcpy(s->from, path.addr, sizeof(s->from));
+	s->mail = 1;
+	smtp_reply(s, REPLY_MAIL_OK);
+}
+
+static void
+smtp_do_rcpt(struct smtp_session *s, const struct smtp_cmd *c)
+{
+	const char *p = c->arg;
+	size_t len = c->arg_len, used = 0;
+	struct addr_path path;
+	enum addr_result r;
+
+	if (!s->mail) {
+		smtp_error(s, REPLY_NEED_MAIL);
+		return;
+	}
+	if (smtp_cmd_path_arg(&p, &len, "TO:") < 0 || len == 0 || p[0] != '<') {
+		smtp_error(s, REPLY_RCPT_SYNTAX);
+		return;
+	}
+	r = addr_rcpt(p, len, s->params.smtputf8, &used, &path);
+	if (r == ADDR_OK && used < len && p[used] != ' ') {
+		r = ADDR_SYNTAX;
+	}
+	if (r != ADDR_OK) {
+		log_warnx("session=%u client=%s rcpt-refused reason=%s to=%.*s", s->id,
+		    s->client_ip, r == ADDR_RELAY ? "relay" : r == ADDR_UNKNOWN ? "unknown" : "syntax",
+		    (int)(len > 300 ? 300 : len), p);
+		smtp_error(s, smtp_addr_reply(r));
+		return;
+	}
+	if (smtp_cmd_rcpt_params(p + used, len - used) != SMTP_PARAM_OK) {
+		smtp_error(s, REPLY_PARAM_UNKNOWN);
+		return;
+	}
+	if (s->nrcpt == NOMX_MAX_RCPT || strlen(path.addr) >= SMTP_RCPT_LEN) {
+		smtp_reply(s, REPLY_TOO_MANY_RCPT);
+		return;
+	}
+	memcpy(s->rcpt[s->nrcpt], path.addr, strlen(path.addr) + 1);
+	s->mbox[s->nrcpt++] = path.mailbox;
+	smtp_reply(s, REPLY_RCPT_OK);
+}
+
+/* The data sink: stage the bytes, or record why not (sticky). */
+static void
+smtp_sink(void *ctx, const char *p, size_t n)
+{
+	struct smtp_session *s = ctx;
+
+	if (s->tx_error != REPLY_OK) {
+		return;
+	}
+	if (s->body.len + n > (size_t)NOMX_MSG_MAX - 1024) {
+		s->tx_error = REPLY_TOO_BIG;
+	} else if (stage_append(&s->body, p, n) < 0) {
+		log_warnx("session=%u staging-full", s->id);
+		s->tx_error = REPLY_NO_ROOM;
+	}
+	if (s->tx_error != REPLY_OK) {
+		stage_reset(&s->body);	/* give the arena back to the others */
+	}
+}
+
+static void
+smtp_do_data(struct smtp_session *s, const struct smtp_cmd *c)
+{
+	if (c->arg_len > 0) {
+		smtp_error(s, REPLY_NO_ARG);
+	} else if (!s->mail) {
+		smtp_error(s, REPLY_NEED_MAIL);
+	} else if (s->bdat) {
+		smtp_error(s, REPLY_MIXED_BDAT);
+	} else if (s->nrcpt == 0) {
+		smtp_error(s, REPLY_NEED_RCPT);
+	} else {
+		data_init(&s->dec, 1);
+		smtp_reply(s, REPLY_DATA_GO);
+		smtp_enter(s, SMTP_S_DATA);
+	}
+}
+
+static void
+smtp_do_bdat(struct smtp_session *s, const struct smtp_cmd *c)
+{
+	uint64_t size;
+	int last;
+
+	if (smtp_cmd_bdat_args(c->arg, c->arg_len, &size, &last) < 0) {
+		/* Without a size we cannot tell data from commands any more. */
+		smtp_reply(s, REPLY_BDAT_SYNTAX);
+		smtp_enter(s, SMTP_S_CLOSING);
+		return;
+	}
+	if (!s->bdat) {
+		data_init(&s->dec, 0);
+		s->bdat = 1;
+		if (!s->mail) {
+			s->tx_error = REPLY_NEED_MAIL;
+		} else if (s->nrcpt == 0) {
+			s->tx_error = REPLY_NEED_RCPT;
+		}
+	}
+	/* RFC 3030: the chunk is read whatever happens, then answered. */
+	s->bdat_left = size;
+	s->bdat_size = size;
+	s->bdat_last = last;
+	smtp_enter(s, SMTP_S_BDAT);
+}
+
+static void
+smtp_command(struct smtp_session *s, const char *line, size_t len)
+{
+	struct smtp_cmd c;
+
+	for (size_t i = 0; i < len; i++) {
+		if (line[i] == '\r' || line[i] == '\0') {
+			smtp_error(s, REPLY_BAD_CHAR);
+			return;
+		}
+	}
+	smtp_cmd_parse(line, len, &c);
+	switch (c.verb) {
+	case SMTP_HELO:
+	case SMTP_EHLO:
+		smtp_do_helo(s, &c);
+		break;
+	case SMTP_MAIL:
+		smtp_do_mail(s, &c);
+		break;
+	case SMTP_RCPT:
+		smtp_do_rcpt(s, &c);
+		break;
+	case SMTP_DATA:
+		smtp_do_data(s, &c);
+		break;
+	case SMTP_BDAT:
+		smtp_do_bdat(s, &c);
+		break;
+	case SMTP_RSET:
+		if (c.arg_len > 0) {
+			smtp_error(s, REPLY_NO_ARG);
+			break;
+		}
+		smtp_reset_tx(s);
+		smtp_reply(s, REPLY_OK);
+		break;
+	case SMTP_NOOP:
+		smtp_reply(s, REPLY_OK);
+		break;
+	case SMTP_QUIT:
+		smtp_reply(s, REPLY_BYE, smtp_host);
+		smtp_enter(s, SMTP_S_CLOSING);
+		break;
+	case SMTP_VRFY:
+		smtp_reply(s, c.arg_len > 0 ? REPLY_VRFY : REPLY_NEED_ARG);
+		break;
+	case SMTP_HELP:
+		smtp_reply(s, REPLY_HELP);
+		break;
+	case SMTP_EXPN:
+	case SMTP_STARTTLS:
+	case SMTP_AUTH:
+		smtp_error(s, REPLY_NOT_IMPL);
+		break;
+	case SMTP_HTTP:
+		log_warnx("session=%u client=%s http-request", s->id, s->client_ip);
+		smtp_reply(s, REPLY_HTTP);
+		smtp_enter(s, SMTP_S_CLOSING);
+		break;
+	case SMTP_UNKNOWN:
+		smtp_error(s, REPLY_UNKNOWN_CMD);
+		break;
+	}
+}
+
+static const char *
+smtp_proto(const struct smtp_session *s)
+{
+	static const char *const names[] = {
+		"SMTP", "SMTPS", "ESMTP", "ESMTPS", "UTF8SMTP", "UTF8SMTPS", "UTF8SMTP", "UTF8SMTPS",
+	};
+
+	return names[(s->params.smtputf8 ? 4 : 0) + (s->ehlo ? 2 : 0) + (s->tls ? 1 : 0)];
+}
+
+/* Our trace header (RFC 5321 4.4), into buf; returns its length. */
+static size_t
+smtp_received(const struct smtp_session *s, uint64_t seq, char *buf, size_t cap)
+{
+	char date[40], fo[SMTP_RCPT_LEN + 16] = "";
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	if (s->nrcpt == 1) {
+		snprintf(fo, sizeof(fo), "\r\n\tfor <%s>", s->rcpt[0]);
+	}
+	n = snprintf(buf, cap, "Received: from %s ([%s])\r\n\tby %s (nomx) with %s id %llu%s;"
+	    "\r\n\t%s\r\n", s->helo, s->client_ip, smtp_host, smtp_proto(s),
+	    (unsigned long long)seq, fo, date);
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
+static size_t
+smtp_envelope(const struct smtp_session *s, unsigned char *env, size_t cap)
+{
+	size_t off = 0;
+	int bad = 0;
+
+	bad |= spool_env_put(env, cap, &off, SPOOL_ENV_FROM, s->from, strlen(s->from));
+	for (size_t i = 0; i < s->nrcpt; i++) {
+		bad |= spool_env_put(env, cap, &off, SPOOL_ENV_RCPT, s->rcpt[i], strlen(s->rcpt[i]));
+		bad |= spool_env_put(env, cap, &off, SPOOL_ENV_MBOX, s->mbox[i], strlen(s->mbox[i]));
+	}
+	bad |= spool_env_put(env, cap, &off, SPOOL_ENV_CLIENT, s->client_ip, strlen(s->client_ip));
+	bad |= spool_env_put(env, cap, &off, SPOOL_ENV_HELO, s->helo, strlen(s->helo));
+	return bad ? 0 : off;
+}
+
+/* The end of the message: refuse it (sticky error) or append it. */
+static void
+smtp_end_message(struct smtp_session *s)
+{
+	static unsigned char env[SPOOL_ENV_MAX];
+	static char received[1024];
+	struct spool_msg m = { 0 };
+	enum spool_err e;
+	uint64_t seq;
+
+	if (s->tx_error == REPLY_OK && s->dec.bare_eol) {
+		s->tx_error = REPLY_BARE_EOL;
+	}
+	if (s->tx_error == REPLY_OK && s->dec.received > NOMX_MAX_RECEIVED) {
+		s->tx_error = REPLY_LOOP;
+	}
+	if (s->tx_error != REPLY_OK) {
+		log_warnx("session=%u client=%s message-refused reply=\"%.3s\"", s->id,
+		    s->client_ip, reply_text(s->tx_error));
+		if (s->tx_error == REPLY_NEED_MAIL || s->tx_error == REPLY_NEED_RCPT) {
+			smtp_error(s, s->tx_error);
+		} else {
+			smtp_reply(s, s->tx_error);
+		}
+		smtp_reset_tx(s);
+		if (s->state != SMTP_S_CLOSING) {
+			smtp_enter(s, SMTP_S_CMD);
+		}
+		return;
+	}
+	m.flags = (s->params.body_8bit ? SPOOL_F_8BITMIME : 0) |
+	    (s->params.smtputf8 ? SPOOL_F_SMTPUTF8 : 0) | (s->tls ? SPOOL_F_TLS : 0);
+	m.env = env;
+	m.env_len = smtp_envelope(s, env, sizeof(env));
+	m.received = received;
+	m.received_len = smtp_received(s, spool_next_seq(), received, sizeof(received));
+	m.body = &s->body;
+	e = spool_append(&m, &seq);
+	if (e != SPOOL_OK) {
+		smtp_reply(s, e == SPOOL_EIO ? REPLY_STORE_FAILED : REPLY_NO_ROOM);
+		smtp_reset_tx(s);
+		smtp_enter(s, SMTP_S_CMD);
+		return;
+	}
+	s->seq = seq;
+	smtp_enter(s, SMTP_S_COMMIT);
+}
+
+void
+smtp_committed(struct smtp_session *s)
+{
+	if (s->state != SMTP_S_COMMIT) {
+		return;
+	}
+	if (s->seq <= spool_durable_seq()) {
+		log_info("session=%u client=%s accepted seq=%llu from=<%s> rcpts=%zu size=%zu",
+		    s->id, s->client_ip, (unsigned long long)s->seq, s->from, s->nrcpt,
+		    s->body.len);
+		smtp_reply(s, REPLY_QUEUED, (unsigned long long)s->seq);
+	} else {
+		smtp_reply(s, REPLY_STORE_FAILED);
+	}
+	smtp_reset_tx(s);
+	smtp_enter(s, SMTP_S_CMD);
+}
+
+/* A complete command line at in[*off..], or 0 when more input is needed. */
+static int
+smtp_take_line(struct smtp_session *s, size_t *off)
+{
+	char *start = s->in + *off;
+	char *lf = memchr(start, '\n', s->in_len - *off);
+	size_t len;
+
+	if (lf == NULL) {
+		if (*off == 0 && s->in_len == sizeof(s->in)) {
+			/* Over-long: drop what we have, keep dropping to the LF. */
+			s->discard_line = 1;
+			*off = s->in_len;
+		}
+		return 0;
+	}
+	len = (size_t)(lf - start);
+	*off += len + 1;
+	if (s->discard_line || len + 1 > NOMX_LINE_MAX) {
+		s->discard_line = 0;
+		smtp_error(s, REPLY_LINE_TOO_LONG);
+		return 1;
+	}
+	if (len > 0 && start[len - 1] == '\r') {
+		len--;
+	}
+	smtp_command(s, start, len);
+	return 1;
+}
+
+static void
+smtp_take_bdat(struct smtp_session *s, size_t *off)
+{
+	size_t n = s->in_len - *off;
+	int done;
+
+	if (n > s->bdat_left) {
+		n = (size_t)s->bdat_left;
+	}
+	data_decode(&s->dec, s->in + *off, n, &done, smtp_sink, s);
+	*off += n;
+	s->bdat_left -= n;
+	if (s->bdat_left > 0) {
+		return;
+	}
+	if (s->bdat_last) {
+		data_finish(&s->dec, smtp_sink, s);
+		smtp_end_message(s);
+	} else if (s->tx_error == REPLY_NEED_MAIL || s->tx_error == REPLY_NEED_RCPT) {
+		enum reply r = s->tx_error;
+		smtp_reset_tx(s);
+		smtp_enter(s, SMTP_S_CMD);
+		smtp_error(s, r);
+	} else {
+		smtp_reply(s, REPLY_CHUNK_OK, (unsigned long long)s->bdat_size);
+		smtp_enter(s, SMTP_S_CMD);
+	}
+}
+
+void
+smtp_process(struct smtp_session *s)
+{
+	size_t off = 0;
+
+	while (sizeof(s->out) - s->out_len >= SMTP_REPLY_MAX) {
+		if (s->state == SMTP_S_CMD) {
+			if (!smtp_take_line(s, &off)) {
+				break;
+			}
+		} else if (s->state == SMTP_S_DATA && off < s->in_len) {
+			int done;
+			off += data_decode(&s->dec, s->in + off, s->in_len - off, &done, smtp_sink, s);
+			if (done) {
+				smtp_end_message(s);
+			}
+		} else if (s->state == SMTP_S_BDAT && (off < s->in_len || s->bdat_left == 0)) {
+			smtp_take_bdat(s, &off);
+		} else {
+			break;
+		}
+	}
+	if (off > 0) {
+		memmove(s->in, s->in + off, s->in_len - off);
+		s->in_len -= off;
+	}
+}
+
+int
+smtp_wants_input(const struct smtp_session *s)
+{
+	return (s->state == SMTP_S_CMD || s->state == SMTP_S_DATA || s->state == SMTP_S_BDAT ||
+	    s->state == SMTP_S_GREET) && s->in_len < sizeof(s->in) &&
+	    sizeof(s->out) - s->out_len >= SMTP_REPLY_MAX;
+}
+
+int
+smtp_has_work(const struct smtp_session *s)
+{
+	if (sizeof(s->out) - s->out_len < SMTP_REPLY_MAX) {
+		return 0;
+	}
+	switch (s->state) {
+	case SMTP_S_CMD:
+		return memchr(s->in, '\n', s->in_len) != NULL || s->in_len == sizeof(s->in);
+	case SMTP_S_DATA:
+		return s->in_len > 0;
+	case SMTP_S_BDAT:
+		return s->in_len > 0 || s->bdat_left == 0;
+	default:
+		return 0;
+	}
+}
+
+void
+smtp_timeout(struct smtp_session *s)
+{
+	log_warnx("session=%u client=%s timeout state=%d", s->id, s->client_ip, s->state);
+	s->out_len = 0;	/* a client that does not read gets no more */
+	smtp_reply(s, REPLY_TIMEOUT, smtp_host);
+	smtp_reset_tx(s);
+	smtp_enter(s, SMTP_S_CLOSING);
+}
+
+void
+smtp_shutdown(struct smtp_session *s)
+{
+	if (s->state == SMTP_S_CLOSING) {
+		return;
+	}
+	if (sizeof(s->out) - s->out_len >= SMTP_REPLY_MAX) {
+		smtp_reply(s, REPLY_SHUTDOWN, smtp_host);
+	}
+	smtp_reset_tx(s);
+	smtp_enter(s, SMTP_S_CLOSING);
+}

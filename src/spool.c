@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The append side of the spool log (see spool.h and README "Spool").
+ *
+ * Flash cost per message: one writev and (shared with every other
+ * message of the same loop pass) one fdatasync; no file is created,
+ * renamed or rewritten per message.  Per segment (~NOMX_SEG_MAX): one
+ * create, one header write, one fdatasync, one directory fsync.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../config.h"
+#include "crc32c.h"
+#include "log.h"
+#include "rand.h"
+#include "spool.h"
+#include "spool_scan.h"
+
+#define TMPFS_MAGIC_ 0x01021994
+#define RAMFS_MAGIC_ 0x858458f6
+
+static struct {
+	int dirfd;
+	int segdirfd;
+	int fd;			/* active segment, -1 = none (make one) */
+	uint64_t size;		/* its size */
+	uint64_t synced;	/* its durable size */
+	uint64_t next_seq;
+	uint64_t written_seq;	/* last appended */
+	uint64_t durable_seq;	/* last made durable */
+	uint64_t pending_msgs;	/* appended since the last sync */
+	uint64_t bytes;		/* all segments */
+	uint64_t msgs;		/* all records */
+	int rotate;		/* start a new segment before the next append */
+} sp = { .dirfd = -1, .segdirfd = -1, .fd = -1, .next_seq = 1 };
+
+static uint64_t segs[SPOOL_MAX_SEGS];
+
+static uint64_t
+spool_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+spool_mkdirs(const char *dir)
+{
+	char path[512];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(path, dir, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (path[i] == '/' || path[i] == '\0') {
+			char c = path[i];
+			path[i] = '\0';
+			if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+				return -1;
+			}
+			path[i] = c;
+		}
+	}
+	return 0;
+}
+
+/* A random device id, made once per spool: names this spool's mail at
+ * the collector.  Written to a temporary name and renamed: the only
+ * rename the spool ever does, once in its life. */
+static void
+spool_make_id(void)
+{
+	unsigned char r[8];
+	char line[24];
+	int fd;
+
+	if (faccessat(sp.dirfd, "ID", F_OK, 0) == 0) {
+		return;
+	}
+	if (rand_bytes(r, sizeof(r)) < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "spool: no randomness from the kernel");
+	}
+	snprintf(line, sizeof(line), "%02x%02x%02x%02x%02x%02x%02x%02x\n",
+	    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+	fd = openat(sp.dirfd, "ID.tmp", O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, line, 17) != 17 || fsync(fd) < 0 || close(fd) < 0 ||
+	    renameat(sp.dirfd, "ID.tmp", sp.dirfd, "ID") < 0 || fsync(sp.dirfd) < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "spool: cannot write ID: %s", strerror(errno));
+	}
+}
+
+static void
+spool_check_volatile(void)
+{
+	struct statfs fs;
+
+	if (fstatfs(sp.dirfd, &fs) < 0) {
+		return;
+	}
+	if ((unsigned long)fs.f_type == TMPFS_MAGIC_ || (unsigned long)fs.f_type == RAMFS_MAGIC_) {
+		if (!NOMX_ALLOW_VOLATILE) {
+			log_die(NOMX_EXIT_SYSTEM, "spool: on tmpfs/ramfs, mail would not survive "
+			    "power loss; move NOMX_SPOOL_DIR to flash or build with NOMX_ALLOW_VOLATILE=1");
+		}
+		log_warnx("spool: volatile spool (tmpfs): 250 does not survive power loss");
+	}
+}
+
+/* Recover one segment: count its records, cut a torn tail if it is the
+ * active (last) one.  Returns its size after recovery, or -1 to skip. */
+static int64_t
+spool_recover_seg(uint64_t first, int last)
+{
+	char name[40];
+	struct stat st;
+	int torn, fd;
+	uint64_t seq = 0;
+	off_t end;
+
+	spool_seg_name(first, name, sizeof(name));
+	fd = openat(sp.dirfd, name, (last ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "spool: cannot open %s: %s", name, strerror(errno));
+	}
+	end = spool_scan_seg(fd, st.st_size, NULL, NULL, &torn, &seq);
+	if (end < 0) {
+		/* A crash while creating the segment leaves no header: the
+		 * segment never held anything. */
+		close(fd);
+		log_warnx("spool: %s has no valid header: removed", name);
+		if (unlinkat(sp.dirfd, name, 0) < 0 || fsync(sp.segdirfd) < 0) {
+			log_die(NOMX_EXIT_SYSTEM, "spool: cannot remove %s: %s", name, strerror(errno));
+		}
+		return -1;
+	}
+	if (torn) {
+		if (!last) {
+			log_warnx("spool: %s: %lld bytes after the last valid record left alone",
+			    name, (long long)(st.st_size - end));
+		} else {
+			log_warnx("recover seg=%s cut=%lld at=%lld", name,
+			    (long long)(st.st_size - end), (long long)end);
+			if (ftruncate(fd, end) < 0 || fdatasync(fd) < 0) {
+				log_die(NOMX_EXIT_SYSTEM, "spool: cannot cut torn tail of %s: %s",
+				    name, strerror(errno));
+			}
+			st.st_size = end;
+		}
+	}
+	if (seq >= sp.next_seq) {
+		sp.next_seq = seq + 1;
+	}
+	if (first >= sp.next_seq) {
+		sp.next_seq = first;	/* an empty segment still uses its name */
+	}
+	sp.bytes += (uint64_t)st.st_size;
+	if (last && (uint64_t)st.st_size < NOMX_SEG_MAX) {
+		sp.fd = fd;
+		sp.size = sp.synced = (uint64_t)st.st_size;
+	} else {
+		close(fd);
+	}
+	return st.st_size;
+}
+
+static int
+spool_count_cb(void *ctx, int fd, const struct spool_rec *r, const unsigned char *env, off_t off)
+{
+	(void)ctx, (void)fd, (void)r, (void)env, (void)off;
+	sp.msgs++;
+	return 0;
+}
+
+static void
+spool_count(void)
+{
+	char name[40];
+	struct stat st;
+	int torn;
+
+	for (size_t i = 0, n = spool_scan_list(sp.dirfd, segs, SPOOL_MAX_SEGS); i < n; i++) {
+		uint64_t seq = 0;
+		int fd;
+		spool_seg_name(segs[i], name, sizeof(name));
+		if ((fd = openat(sp.dirfd, name, O_RDONLY | O_CLOEXEC)) < 0) {
+			continue;
+		}
+		if (fstat(fd, &st) == 0) {
+			spool_scan_seg(fd, st.st_size, spool_count_cb, NULL, &torn, &seq);
+		}
+		close(fd);
+	}
+}
+
+void
+spool_open(const char *dir)
+{
+	int lock;
+	size_t n;
+
+	if (spool_mkdirs(dir) < 0 ||
+	    (sp.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "spool: cannot open %s: %s", dir, strerror(errno));
+	}
+	spool_check_volatile();
+	if ((mkdirat(sp.dirfd, SPOOL_SEG_DIR, 0700) < 0 && errno != EEXIST) ||
+	    (sp.segdirfd = openat(sp.dirfd, SPOOL_SEG_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "spool: cannot open %s/seg: %s", dir, strerror(errno));
+	}
+	lock = openat(sp.dirfd, "LOCK", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "spool: %s is in use by another nomx (LOCK): %s", dir,
+		    strerror(errno));
+	}
+	spool_make_id();
+	n = spool_scan_list(sp.dirfd, segs, SPOOL_MAX_SEGS);
+	if (n == SPOOL_MAX_SEGS) {
+		log_die(NOMX_EXIT_SYSTEM, "spool: more than %d segments", SPOOL_MAX_SEGS);
+	}
+	for (size_t i = 0; i < n; i++) {
+		spool_recover_seg(segs[i], i + 1 == n);
+	}
+	spool_count();
+	sp.durable_seq = sp.written_seq = sp.next_seq - 1;
+	log_info("spool dir=%s segments=%zu messages=%llu bytes=%llu next=%llu", dir, n,
+	    (unsigned long long)sp.msgs, (unsigned long long)sp.bytes,
+	    (unsigned long long)sp.next_seq);
+}
+
+int
+spool_chown(unsigned uid, unsigned gid)
+{
+	static const char *const files[] = { "ID", "LOCK" };
+	char name[40];
+
+	if (fchown(sp.dirfd, uid, gid) < 0 || fchown(sp.segdirfd, uid, gid) < 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (fchownat(sp.dirfd, files[i], uid, gid, 0) < 0) {
+			return -1;
+		}
+	}
+	for (size_t i = 0, n = spool_scan_list(sp.dirfd, segs, SPOOL_MAX_SEGS); i < n; i++) {
+		spool_seg_name(segs[i], name, sizeof(name));
+		if (fchownat(sp.dirfd, name, uid, gid, 0) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+enum spool_err
+spool_room(uint64_t n)
+{
+	struct statvfs vfs;
+
+	if (sp.bytes + n + SPOOL_REC_HDR + SPOOL_REC_TRL > NOMX_QUOTA_BYTES ||
+	    sp.msgs >= NOMX_QUOTA_MSGS) {
+		return SPOOL_EQUOTA;
+	}
+	if (fstatvfs(sp.dirfd, &vfs) == 0 &&
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize < n + NOMX_FS_RESERVE) {
+		return SPOOL_EQUOTA;
+	}
+	return SPOOL_OK;
+}
+
+uint64_t
+spool_next_seq(void)
+{
+	return sp.next_seq;
+}
+
+uint64_t
+spool_durable_seq(void)
+{
+	return sp.durable_seq;
+}
+
+void
+spool_usage(uint64_t *bytes, uint64_t *msgs)
+{
+	*bytes = sp.bytes;
+	*msgs = sp.msgs;
+}
+
+/* Give up the active segment after a failed sync: cut what was not
+ * durable, and never touch this file's page cache again. */
+static void
+spool_drop_active(void)
+{
+	if (sp.fd < 0) {
+		return;
+	}
+	if (ftruncate(sp.fd, (off_t)sp.synced) < 0) {
+		log_warn("spool: cannot cut back the failed tail");
+	}
+	sp.bytes -= sp.size - sp.synced;
+	sp.msgs -= sp.pending_msgs;
+	sp.pending_msgs = 0;
+	close(sp.fd);
+	sp.fd = -1;
+}
+
+void
+spool_sync(void)
+{
+	if (sp.written_seq == sp.durable_seq || sp.fd < 0) {
+		return;
+	}
+	if (fdatasync(sp.fd) < 0) {
+		log_warn("spool: fdatasync failed, %llu message(s) refused",
+		    (unsigned long long)sp.pending_msgs);
+		spool_drop_active();
+		return;
+	}
+	sp.durable_seq = sp.written_seq;
+	sp.synced = sp.size;
+	sp.pending_msgs = 0;
+}
+
+static enum spool_err
+spool_errno(void)
+{
+	return errno == ENOSPC || errno == EDQUOT ? SPOOL_ENOSPC : SPOOL_EIO;
+}
+
+static enum spool_err
+spool_new_segment(void)
+{
+	unsigned char hdr[SPOOL_SEG_HDR];
+	char name[40];
+	int fd;
+
+	if (sp.fd >= 0) {
+		spool_sync();	/* seal: what the old segment holds is durable */
+		if (sp.fd >= 0) {
+			close(sp.fd);
+			sp.fd = -1;
+		}
+	}
+	spool_seg_name(sp.next_seq, name, sizeof(name));
+	spool_seg_put_hdr(sp.next_seq, spool_now_ms(), hdr);
+	fd = openat(sp.dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_warn("spool: cannot create %s", name);
+		return spool_errno();
+	}
+	if (write(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) || fdatasync(fd) < 0 ||
+	    fsync(sp.segdirfd) < 0) {
+		enum spool_err e = spool_errno();
+		log_warn("spool: cannot start %s", name);
+		close(fd);
+		unlinkat(sp.dirfd, name, 0);
+		return e;
+	}
+	sp.fd = fd;
+	sp.size = sp.synced = SPOOL_SEG_HDR;
+	sp.bytes += SPOOL_SEG_HDR;
+	sp.rotate = 0;
+	log_info("spool segment=%s", name);
+	return SPOOL_OK;
+}
+
+enum spool_err
+spool_append(const struct spool_msg *m, uint64_t *seq)
+{
+	static struct iovec iov[NOMX_IOV_MAX];
+	unsigned char hdr[SPOOL_REC_HDR], trl[SPOOL_REC_TRL];
+	struct spool_rec r = { .type = SPOOL_TYPE_MSG, .flags = m->flags };
+	size_t niov = 0, body;
+	uint64_t total;
+	ssize_t w;
+	enum spool_err e;
+
+	r.env_len = (uint32_t)m->env_len;
+	r.body_len = (uint32_t)(m->received_len + m->body->len);
+	total = spool_rec_total(&r);
+	if ((e = spool_room(total)) != SPOOL_OK) {
+		return e;
+	}
+	if (sp.fd < 0 || sp.rotate ||
+	    (sp.size > SPOOL_SEG_HDR && sp.size + total > NOMX_SEG_MAX)) {
+		if ((e = spool_new_segment()) != SPOOL_OK) {
+			return e;
+		}
+	}
+	r.seq = sp.next_seq;
+	r.t_ms = spool_now_ms();
+	iov[niov++] = (struct iovec){ hdr, sizeof(hdr) };
+	iov[niov++] = (struct iovec){ (void *)m->env, m->env_len };
+	iov[niov++] = (struct iovec){ (void *)m->received, m->received_len };
+	body = stage_iov(m->body, iov + niov, NOMX_IOV_MAX - niov - 1);
+	r.data_crc = crc32c(0, m->env, m->env_len);
+	for (size_t i = 2; i < niov + body; i++) {
+		r.data_crc = crc32c(r.data_crc, iov[i].iov_base, iov[i].iov_len);
+	}
+	niov += body;
+	spool_rec_put_hdr(&r, hdr);
+	spool_rec_put_trl(&r, trl);
+	iov[niov++] = (struct iovec){ trl, sizeof(trl) };
+
+	w = writev(sp.fd, iov, (int)niov);
+	if (w != (ssize_t)total) {
+		e = w < 0 ? spool_errno() : SPOOL_ENOSPC;
+		log_warn("spool: append of %llu bytes failed (wrote %zd)",
+		    (unsigned long long)total, w);
+		if (ftruncate(sp.fd, (off_t)sp.size) < 0) {
+			log_warn("spool: cannot cut back the failed append");
+		}
+		sp.rotate = e == SPOOL_EIO;
+		return e;
+	}
+	sp.size += total;
+	sp.bytes += total;
+	sp.msgs++;
+	sp.pending_msgs++;
+	sp.written_seq = r.seq;
+	*seq = sp.next_seq++;
+	return SPOOL_OK;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The daemon's side of the spool: one append-only log of segments.
+ *
+ * Contract: spool_append() writes a whole record with one writev but
+ * does not sync; spool_sync() (once per loop pass: group commit) makes
+ * every record appended since durable with one fdatasync.  A record
+ * whose seq is <= spool_durable_seq() after that may be answered 250;
+ * any other waiting record failed and gets 451.  Nothing is ever
+ * rewritten; a failed write or sync cuts the tail back and moves the
+ * log to a new segment (a failed fsync is never retried on the same
+ * file: the page cache state is unknown after it).
+ */
+#ifndef NOMX_SPOOL_H
+#define NOMX_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stage.h"
+
+enum spool_err {
+	SPOOL_OK,
+	SPOOL_EQUOTA,	/* quota or free-space reserve: 452 4.3.1 */
+	SPOOL_ENOSPC,	/* the filesystem is full: 452 4.3.1 */
+	SPOOL_EIO,	/* write failed: 451 4.3.0 */
+};
+
+struct spool_msg {
+	uint8_t flags;			/* SPOOL_F_* */
+	const unsigned char *env;	/* envelope fields (spool_env_put) */
+	size_t env_len;
+	const char *received;		/* our Received: header */
+	size_t received_len;
+	const struct stage *body;	/* the message as received */
+};
+
+/*
+ * Open (creating if needed) the spool folder dir, take its lock and
+ * recover: cut a torn tail of the active segment, continue the
+ * sequence.  All later access is relative to the folder's descriptor,
+ * so the process may chroot into it.  Dies with a message on failure.
+ */
+void spool_open(const char *dir);
+
+/* Give the spool folder and everything in it to uid/gid (before a
+ * privilege drop); 0 or -1 with errno. */
+int spool_chown(unsigned uid, unsigned gid);
+
+/* Is there room for a message of about n bytes?  SPOOL_OK or
+ * SPOOL_EQUOTA.  Checks quota and the free-space reserve. */
+enum spool_err spool_room(uint64_t n);
+
+/* The seq the next spool_append will use (for the Received: header). */
+uint64_t spool_next_seq(void);
+
+/* Append a record; *seq gets its sequence number.  Not yet durable. */
+enum spool_err spool_append(const struct spool_msg *m, uint64_t *seq);
+
+/* Group commit: one fdatasync for everything appended since the last
+ * call.  Cheap when nothing is pending. */
+void spool_sync(void);
+
+/* Highest seq known durable. */
+uint64_t spool_durable_seq(void);
+
+/* Usage, for status lines and the tests. */
+void spool_usage(uint64_t *bytes, uint64_t *msgs);
+
+#endif

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Record validation reads every byte (the data CRC covers envelope and
+ * body), in bounded chunks through one static buffer: the reader needs
+ * no memory proportional to a message.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crc32c.h"
+#include "spool_scan.h"
+
+static unsigned char scan_env[SPOOL_ENV_MAX];
+static unsigned char scan_buf[64 * 1024];
+
+int
+spool_pread_full(int fd, void *buf, size_t n, off_t off)
+{
+	unsigned char *p = buf;
+
+	while (n > 0) {
+		ssize_t r = pread(fd, p, n, off);
+		if (r < 0 && errno == EINTR) {
+			continue;
+		}
+		if (r <= 0) {
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+/* Check the record at off; 0 and *r if it is whole and intact. */
+static int
+scan_record(int fd, off_t off, off_t size, struct spool_rec *r)
+{
+	unsigned char hdr[SPOOL_REC_HDR], trl[SPOOL_REC_TRL];
+	uint32_t crc;
+	uint64_t left;
+	off_t pos;
+
+	if (size - off < SPOOL_REC_HDR + SPOOL_REC_TRL ||
+	    spool_pread_full(fd, hdr, sizeof(hdr), off) < 0 || spool_rec_get_hdr(hdr, r) < 0 ||
+	    r->type != SPOOL_TYPE_MSG || spool_rec_total(r) > (uint64_t)(size - off)) {
+		return -1;
+	}
+	pos = off + SPOOL_REC_HDR;
+	if (spool_pread_full(fd, scan_env, r->env_len, pos) < 0) {
+		return -1;
+	}
+	crc = crc32c(0, scan_env, r->env_len);
+	pos += r->env_len;
+	for (left = r->body_len; left > 0;) {
+		size_t k = left < sizeof(scan_buf) ? (size_t)left : sizeof(scan_buf);
+		if (spool_pread_full(fd, scan_buf, k, pos) < 0) {
+			return -1;
+		}
+		crc = crc32c(crc, scan_buf, k);
+		pos += (off_t)k;
+		left -= k;
+	}
+	if (crc != r->data_crc || spool_pread_full(fd, trl, sizeof(trl), pos) < 0 ||
+	    spool_rec_check_trl(r, trl) < 0) {
+		return -1;
+	}
+	return 0;
+}
+
+off_t
+spool_scan_seg(int fd, off_t size, spool_rec_fn *fn, void *ctx, int *torn, uint64_t *last_seq)
+{
+	unsigned char seg[SPOOL_SEG_HDR];
+	uint64_t first, prev = 0;
+	off_t off = SPOOL_SEG_HDR;
+	struct spool_rec r;
+
+	*torn = 0;
+	if (size < SPOOL_SEG_HDR || spool_pread_full(fd, seg, sizeof(seg), 0) < 0 ||
+	    spool_seg_get_hdr(seg, &first) < 0) {
+		return -1;
+	}
+	while (off < size && scan_record(fd, off, size, &r) == 0) {
+		/* Sequence numbers only grow; a record that goes back is not ours. */
+		if (r.seq < first || (prev != 0 && r.seq <= prev)) {
+			break;
+		}
+		prev = *last_seq = r.seq;
+		if (fn != NULL && fn(ctx, fd, &r, scan_env, off + SPOOL_REC_HDR + (off_t)r.env_len) != 0) {
+			return off + (off_t)spool_rec_total(&r);
+		}
+		off += (off_t)spool_rec_total(&r);
+	}
+	*torn = off < size;
+	return off;
+}
+
+static int
+scan_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t
+spool_scan_list(int dirfd, uint64_t *firsts, size_t max)
+{
+	int fd = openat(dirfd, SPOOL_SEG_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+	size_t n = 0;
+
+	if (d == NULL) {
+		if (fd >= 0) {
+			close(fd);
+		}
+		return 0;
+	}
+	while ((e = readdir(d)) != NULL && n < max) {
+		char *end;
+		unsigned long long v;
+		if (strlen(e->d_name) != 20 || strcmp(e->d_name + 16, ".nmx") != 0) {
+			continue;
+		}
+		v = strtoull(e->d_name, &end, 16);
+		if (end == e->d_name + 16) {
+			firsts[n++] = v;
+		}
+	}
+	closedir(d);
+	qsort(firsts, n, sizeof(*firsts), scan_cmp);
+	return n;
+}
+
+void
+spool_seg_name(uint64_t first_seq, char *buf, size_t len)
+{
+	snprintf(buf, len, SPOOL_SEG_DIR "/%016llx.nmx", (unsigned long long)first_seq);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Reading the spool: listing segments in order and walking the valid
+ * records of one.  Used by recovery at start, by `nomx spool`, and
+ * (read-only, no lock) while the daemon appends: a record still being
+ * written fails its checks and is simply not there yet.
+ */
+#ifndef NOMX_SPOOL_SCAN_H
+#define NOMX_SPOOL_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "spool_rec.h"
+
+#define SPOOL_SEG_DIR "seg"
+/* Most segments a spool may hold (segments are ~NOMX_SEG_MAX each). */
+#define SPOOL_MAX_SEGS 4096
+
+/* Called for each valid record; env is valid during the call only and
+ * the body is body_len bytes at body_off in fd.  Return 0 to go on,
+ * non-zero to stop the walk. */
+typedef int spool_rec_fn(void *ctx, int fd, const struct spool_rec *r,
+    const unsigned char *env, off_t body_off);
+
+/*
+ * Walk the records of the segment open as fd (size bytes).  Returns
+ * the offset just past the last valid record (SPOOL_SEG_HDR for none),
+ * or -1 if the segment header is bad.  *torn is set when bytes follow
+ * that offset (a torn or garbage tail).  *last_seq gets the highest
+ * seq seen (unchanged if none).
+ */
+off_t spool_scan_seg(int fd, off_t size, spool_rec_fn *fn, void *ctx, int *torn,
+    uint64_t *last_seq);
+
+/* The segments in dirfd/seg, sorted by first seq; returns the count. */
+size_t spool_scan_list(int dirfd, uint64_t *firsts, size_t max);
+
+/* "seg/%016llx.nmx" into buf (at least 32 bytes). */
+void spool_seg_name(uint64_t first_seq, char *buf, size_t len);
+
+/* Read exactly n bytes at off; 0 or -1. */
+int spool_pread_full(int fd, void *buf, size_t n, off_t off);
+
+#endif

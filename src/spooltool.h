@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * `nomx spool ...`: read the spool on the device, safe while the daemon
+ * runs (read-only, no lock; a record being written is not there yet).
+ */
+#ifndef NOMX_SPOOLTOOL_H
+#define NOMX_SPOOLTOOL_H
+
+/* argv[0] is the subcommand (ls, cat).  Returns the exit code. */
+int spooltool_main(const char *spooldir, int argc, char **argv);
+
+#endif

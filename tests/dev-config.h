@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The development configuration: used by `make run` and by the
+ * integration tests (the build folder build/<board>-dev).  Read before
+ * config.h, so everything here wins over its defaults.
+ */
+#define NOMX_HOSTNAME "mail.example.com"
+#define NOMX_STATIC_IP "127.0.0.1"
+#define NOMX_LISTEN_ADDR "127.0.0.1"
+#define NOMX_SMTP_PORT 2525
+#define NOMX_MAILBOXES(M) \
+	M("alice", "alice.smith a.smith") \
+	M("bob", "") \
+	M("postmaster", "")
+#define NOMX_MSG_MAX (10L * 1024 * 1024)
+#define NOMX_MAX_RCPT 100
+/* Two 10 MiB messages at once, or many small ones. */
+#define NOMX_STAGE_BYTES (24L * 1024 * 1024)
+#define NOMX_QUOTA_BYTES (256L * 1024 * 1024)
+/* Short enough for the tests of stalled clients to run quickly. */
+#define NOMX_TIMEOUT_CMD 20
+#define NOMX_TIMEOUT_DATA 20
+#define NOMX_TIMEOUT_WRITE 20
+#define NOMX_SHUTDOWN_GRACE 3
+/* Long enough that the early-talker test is not a race. */
+#define NOMX_GREET_PAUSE_MS 100
+/* The tests (and CI) run as root: drop to a user every Debian has. */
+#define NOMX_USER "nobody"
+/* The spool lives under the build folder, often on tmpfs-backed /tmp
+ * in containers: allow it, with the warning. */
+#define NOMX_ALLOW_VOLATILE 1
+#define NOMX_MAX_CONN 24
+#define NOMX_MAX_CONN_PER_IP 20

@@ -86,11 +86,13 @@ DEV_DEFS := -DNOMX_LOCAL_CONFIG='"$(TOP)/tests/dev-config.h"' -DNOMX_TEST=1
 
 $(BUILD)/obj/%.o: src/%.c $(HDRS) $(BEARSSL_LIB) | deps
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(REL_DEFS) -c $< -o $@
+	@echo "  CC $(BOARD) $<"
+	@$(CC) $(CFLAGS) $(REL_DEFS) -c $< -o $@
 
 $(DEVBUILD)/obj/%.o: src/%.c $(HDRS) tests/dev-config.h $(BEARSSL_LIB) | deps
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(DEV_DEFS) -c $< -o $@
+	@echo "  CC $(BOARD)-dev $<"
+	@$(CC) $(CFLAGS) $(DEV_DEFS) -c $< -o $@
 
 $(BUILD)/nomx: $(SRCS:src/%.c=$(BUILD)/obj/%.o) $(BEARSSL_LIB)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BEARSSL_LIB)
@@ -110,7 +112,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(DEVBUILD)/unit/%,$(wildcard tests/unit
 
 $(DEVBUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(LIB_SRCS:src/%.c=$(DEVBUILD)/obj/%.o) $(BEARSSL_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(DEV_DEFS) -Isrc $(LDFLAGS) -o $@ $< \
+	@echo "  UNIT $@"
+	@$(CC) $(CFLAGS) $(DEV_DEFS) -Isrc $(LDFLAGS) -o $@ $< \
 		$(LIB_SRCS:src/%.c=$(DEVBUILD)/obj/%.o) $(BEARSSL_LIB)
 
 unit: $(UNIT_TESTS)

@@ -21,6 +21,7 @@
 
 #include "../config.h"
 #include "crc32c.h"
+#include "fault.h"
 #include "log.h"
 #include "rand.h"
 #include "spool.h"
@@ -133,7 +134,7 @@ spool_recover_seg(uint64_t first, int last)
 	off_t end;
 
 	spool_seg_name(first, name, sizeof(name));
-	fd = openat(sp.dirfd, name, (last ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	fd = openat(sp.dirfd, name, (last ? O_RDWR | O_APPEND : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "spool: cannot open %s: %s", name, strerror(errno));
 	}
@@ -324,7 +325,7 @@ spool_sync(void)
 	if (sp.written_seq == sp.durable_seq || sp.fd < 0) {
 		return;
 	}
-	if (fdatasync(sp.fd) < 0) {
+	if (fault_hit("fdatasync") ? (errno = EIO, 1) : fdatasync(sp.fd) < 0) {
 		log_warn("spool: fdatasync failed, %llu message(s) refused",
 		    (unsigned long long)sp.pending_msgs);
 		spool_drop_active();
@@ -416,7 +417,13 @@ spool_append(const struct spool_msg *m, uint64_t *seq)
 	spool_rec_put_trl(&r, trl);
 	iov[niov++] = (struct iovec){ trl, sizeof(trl) };
 
-	w = writev(sp.fd, iov, (int)niov);
+	if (fault_hit("writev")) {
+		/* A disk filling up mid-record: part of it lands, then ENOSPC. */
+		w = write(sp.fd, hdr, sizeof(hdr));
+		errno = ENOSPC;
+	} else {
+		w = writev(sp.fd, iov, (int)niov);
+	}
 	if (w != (ssize_t)total) {
 		e = w < 0 ? spool_errno() : SPOOL_ENOSPC;
 		log_warn("spool: append of %llu bytes failed (wrote %zd)",

@@ -60,15 +60,20 @@ spool_rec_put_hdr(const struct spool_rec *r, unsigned char out[SPOOL_REC_HDR])
 	put64(out + 16, r->t_ms);
 	put32(out + 24, r->env_len);
 	put32(out + 28, r->body_len);
-	put32(out + 32, crc32c(0, out, 32));
 	put32(out + 36, r->data_crc);
+	/* Over the whole header, this field counted as zero. */
+	put32(out + 32, crc32c(0, out, SPOOL_REC_HDR));
 }
 
 int
 spool_rec_get_hdr(const unsigned char in[SPOOL_REC_HDR], struct spool_rec *r)
 {
+	unsigned char h[SPOOL_REC_HDR];
+
+	memcpy(h, in, sizeof(h));
+	memset(h + 32, 0, 4);
 	if (memcmp(in, "NMX1", 4) != 0 || get16(in + 6) != SPOOL_REC_HDR ||
-	    get32(in + 32) != crc32c(0, in, 32)) {
+	    get32(in + 32) != crc32c(0, h, sizeof(h))) {
 		return -1;
 	}
 	r->type = in[4];

@@ -8,8 +8,9 @@
  *                       u64 created_ms u32 reserved u32 crc32c(0..27)
  *  record header (48):  "NMX1" u8 type u8 flags u16 hdr_len(48)
  *                       u64 seq u64 t_ms u32 env_len u32 body_len
- *                       u32 hdr_crc(0..31) u32 data_crc(env||body)
- *                       u64 reserved
+ *                       u32 hdr_crc u32 data_crc(env||body)
+ *                       u64 reserved (zero)
+ *                       (hdr_crc covers all 48 bytes, itself as zero)
  *  then env_len bytes of envelope, body_len bytes of message,
  *  trailer (8):         "1XMN" u32 total record length
  *

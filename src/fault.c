@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: ISC */
+/* Test-build fault injection; see fault.h.  Empty in release builds. */
+#include "fault.h"
+
+#if NOMX_TEST
+#include <stdlib.h>
+#include <string.h>
+
+int
+fault_hit(const char *what)
+{
+	static unsigned calls[2];
+	const char *spec = getenv("NOMX_FAULT");
+	const char *p;
+	size_t n = strlen(what);
+	int k = strcmp(what, "writev") == 0 ? 0 : 1;
+
+	calls[k]++;
+	for (p = spec; p != NULL && (p = strstr(p, what)) != NULL; p += n) {
+		if (p[n] == ':' && strtoul(p + n + 1, NULL, 10) == calls[k]) {
+			return 1;
+		}
+	}
+	return 0;
+}
+#else
+typedef int fault_unused;	/* ISO C wants something in a file */
+#endif

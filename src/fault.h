@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Fault injection for the test build (NOMX_TEST=1) only: the release
+ * binary compiles it away.  NOMX_FAULT="writev:3,fdatasync:5" makes the
+ * 3rd append and the 5th sync fail, so the tests can drive the real
+ * daemon through its 451/452 paths and the tail cut-back.
+ */
+#ifndef NOMX_FAULT_H
+#define NOMX_FAULT_H
+
+#ifndef NOMX_TEST
+#define NOMX_TEST 0
+#endif
+
+#if NOMX_TEST
+/* 1 if this call of `what` is the one to fail. */
+int fault_hit(const char *what);
+#else
+#define fault_hit(what) 0
+#endif
+
+#endif

@@ -1,0 +1,225 @@
+# SPDX-License-Identifier: ISC
+"""Helpers for the integration tests: start the real static nomx on
+loopback with its own spool, talk to it over raw sockets, read the
+spool back with `nomx spool`.  No mocks: every test talks to the binary.
+"""
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+NOMX = os.environ["NOMX"]
+RUNNER = shlex.split(os.environ.get("RUNNER", ""))
+TOOLS = os.environ.get("TOOLS", "")
+TMP = os.environ.get("TEST_TMP", tempfile.gettempdir())
+HOST = "mail.example.com"
+
+_next_port = [20000 + (os.getpid() % 2000) * 10]
+
+
+def free_port():
+    while True:
+        _next_port[0] += 1
+        p = _next_port[0]
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", p))
+                return p
+            except OSError:
+                continue
+
+
+def nomx_cmd(*args):
+    return RUNNER + [NOMX] + list(args)
+
+
+class Server:
+    """One nomx daemon with its own folder (spool + log)."""
+
+    def __init__(self, spool=None, env=None):
+        self.dir = tempfile.mkdtemp(prefix="nomx-it-", dir=TMP)
+        os.chmod(self.dir, 0o755)
+        self.spool = spool or os.path.join(self.dir, "spool")
+        self.port = free_port()
+        self.env = dict(os.environ, **(env or {}))
+        self.proc = None
+        self.logpath = os.path.join(self.dir, "log")
+
+    def start(self):
+        self.logf = open(self.logpath, "ab")
+        mark = os.path.getsize(self.logpath)
+        self.proc = subprocess.Popen(
+            nomx_cmd("-f", "-l", "127.0.0.1", "-p", str(self.port), "-s", self.spool),
+            stdout=self.logf, stderr=self.logf, env=self.env)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            with open(self.logpath, "rb") as f:
+                f.seek(mark)
+                if b"nomx ready" in f.read():
+                    return self
+            if self.proc.poll() is not None:
+                raise AssertionError("nomx exited at start: " + self.log())
+            time.sleep(0.02)
+        raise AssertionError("nomx did not start: " + self.log())
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("nomx did not stop on signal %d" % sig)
+        return self.proc.returncode if self.proc else None
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def log(self):
+        with open(self.logpath, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def ls(self):
+        """[(seq, sender, [rcpts], size)] from `nomx spool ls`."""
+        out = subprocess.run(nomx_cmd("-s", self.spool, "spool", "ls"), check=True,
+                             capture_output=True).stdout.decode()
+        rows = []
+        for line in out.splitlines():
+            parts = line.split(" ")
+            addrs = [a[1:-1] for a in parts[3:]]
+            rows.append((int(parts[0]), addrs[0], addrs[1:], int(parts[2])))
+        return rows
+
+    def cat(self, seq):
+        return subprocess.run(nomx_cmd("-s", self.spool, "spool", "cat", str(seq)), check=True,
+                              capture_output=True).stdout
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *a):
+        self.stop()
+
+
+class Client:
+    """A raw SMTP client: exact bytes out, whole replies in."""
+
+    def __init__(self, port, src="127.0.0.1", greet=True, timeout=30):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                          source_address=(src, 0))
+        self.buf = b""
+        if greet:
+            code, text = self.reply()
+            assert code == 220, (code, text)
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.s.sendall(data)
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed; have %r" % self.buf)
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line.decode(errors="replace")
+
+    def reply(self):
+        """(code, [lines]) of one possibly multi-line reply."""
+        lines = []
+        while True:
+            l = self.line()
+            lines.append(l)
+            if len(l) < 4 or l[3] != "-":
+                return int(l[:3]), lines
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def closed(self, timeout=5):
+        """True if the server closed the connection (reads to EOF)."""
+        self.s.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.s.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.s.close()
+
+
+def queued_seq(text):
+    m = re.search(r"queued as (\d+)", " ".join(text) if isinstance(text, list) else text)
+    assert m, text
+    return int(m.group(1))
+
+
+def expect(got, code, enhanced=None):
+    c, lines = got
+    assert c == code, "expected %d, got %r" % (code, lines)
+    if enhanced:
+        assert lines[-1][4:].startswith(enhanced), "expected %s in %r" % (enhanced, lines)
+    return lines
+
+
+def session(port, helo="ehlo client.example", **kw):
+    c = Client(port, **kw)
+    expect(c.cmd(helo), 250)
+    return c
+
+
+def deliver(port, body, to=("alice@mail.example.com",), sender="dev@ups.example"):
+    """One message over a raw session; body in wire form (CRLF, stuffed).
+    Returns the 250's seq."""
+    c = session(port)
+    expect(c.cmd("MAIL FROM:<%s>" % sender), 250)
+    for t in to:
+        expect(c.cmd("RCPT TO:<%s>" % t), 250)
+    expect(c.cmd("DATA"), 354)
+    c.send(body + (b"" if body.endswith(b"\r\n") else b"\r\n") + b".\r\n")
+    seq = queued_seq(expect(c.reply(), 250))
+    c.cmd("QUIT")
+    c.close()
+    return seq
+
+
+def stored_body(raw):
+    """Split `spool cat` output: (return_path, received, rest)."""
+    rp, rest = raw.split(b"\r\n", 1)
+    assert rp.startswith(b"Return-Path: <"), raw[:80]
+    m = re.match(rb"(Received: [^\r]*\r\n(?:\t[^\r]*\r\n)*)", rest)
+    assert m, rest[:200]
+    return rp[len(b"Return-Path: <"):-1].decode(), m.group(1).decode(), rest[m.end():]
+
+
+SHARED = {}
+
+
+def shared_server():
+    """One daemon shared by the tests that need nothing special."""
+    if "s" not in SHARED:
+        SHARED["s"] = Server().start()
+    return SHARED["s"]
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+class Skip(Exception):
+    pass

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The spool record codec and the recovery scan: a segment with three
+ * records is damaged every way a crash or power cut can damage it
+ * (truncated at every byte, zero-filled tail, garbage tail, a flipped
+ * bit) and the scan must keep exactly the intact records.  The spool's
+ * state is global, so each spool_open runs in a child process.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../config.h"
+#include "check.h"
+#include "spool.h"
+#include "spool_rec.h"
+#include "spool_scan.h"
+#include "stage.h"
+
+static char dir[200];
+
+static void
+make_dir(void)
+{
+	snprintf(dir, sizeof(dir), "%s/nomx-unit-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		exit(2);
+	}
+}
+
+static const char *
+seg_path(const char *d, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/seg/%016llx.nmx", d, 1ULL);
+	return buf;
+}
+
+/* In a child: open the spool at d, append n messages, sync. */
+static void
+write_spool(const char *d, int n)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		unsigned char env[128];
+		size_t env_len = 0;
+		spool_open(d);
+		spool_env_put(env, sizeof(env), &env_len, SPOOL_ENV_FROM, "a@b", 3);
+		spool_env_put(env, sizeof(env), &env_len, SPOOL_ENV_RCPT, "bob@x", 5);
+		for (int i = 0; i < n; i++) {
+			struct stage body = { 0 };
+			char text[64];
+			uint64_t seq;
+			int len = snprintf(text, sizeof(text), "Subject: %d\r\n\r\nbody %d\r\n", i, i);
+			struct spool_msg m = { .env = env, .env_len = env_len, .received = "R: x\r\n",
+			    .received_len = 6, .body = &body };
+			stage_append(&body, text, (size_t)len);
+			if (spool_append(&m, &seq) != SPOOL_OK || seq != (uint64_t)i + 1) {
+				_exit(3);
+			}
+			stage_reset(&body);
+		}
+		spool_sync();
+		_exit(spool_durable_seq() == (uint64_t)n ? 0 : 4);
+	}
+	waitpid(pid, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		printf("# write_spool child failed: %d\n", st);
+		exit(2);
+	}
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	static char buf[1 << 16];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
+
+	if (fd >= 0) {
+		close(fd);
+	}
+	*len = n < 0 ? 0 : (size_t)n;
+	return buf;
+}
+
+static void
+spit(const char *path, const void *p, size_t len)
+{
+	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+
+	if (fd < 0 || write(fd, p, len) != (ssize_t)len) {
+		perror(path);
+		exit(2);
+	}
+	close(fd);
+}
+
+struct scan_result {
+	int records;
+	int torn;
+	off_t end;
+	uint64_t last;
+};
+
+static struct scan_result
+scan_file(const char *path)
+{
+	struct scan_result r = { 0 };
+	struct stat st;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r.end = -2;
+		return r;
+	}
+	r.end = spool_scan_seg(fd, st.st_size, NULL, NULL, &r.torn, &r.last);
+	close(fd);
+	r.records = (int)r.last;
+	return r;
+}
+
+/* Sizes of the three records: from a clean spool. */
+static off_t ends[4];
+static char clean[1 << 16];
+static size_t clean_len;
+
+static void
+setup_clean(void)
+{
+	char p[300];
+	char *b;
+
+	if (clean_len) {
+		return;
+	}
+	make_dir();
+	write_spool(dir, 3);
+	b = slurp(seg_path(dir, p, sizeof(p)), &clean_len);
+	memcpy(clean, b, clean_len);
+	ends[0] = SPOOL_SEG_HDR;
+	for (int i = 1; i <= 3; i++) {
+		struct spool_rec r;
+		spool_rec_get_hdr((unsigned char *)clean + ends[i - 1], &r);
+		ends[i] = ends[i - 1] + (off_t)spool_rec_total(&r);
+	}
+}
+
+static void
+clean_segment(void)
+{
+	char p[300];
+	struct scan_result r;
+
+	setup_clean();
+	CHECK_INT(ends[3], (off_t)clean_len);
+	r = scan_file(seg_path(dir, p, sizeof(p)));
+	CHECK_INT(r.last, 3);
+	CHECK_INT(r.torn, 0);
+	CHECK_INT(r.end, clean_len);
+}
+
+static void
+truncated_at_every_byte(void)
+{
+	char p[300];
+
+	setup_clean();
+	snprintf(p, sizeof(p), "%s/cut.nmx", dir);
+	for (off_t cut = ends[2]; cut <= ends[3]; cut++) {
+		struct scan_result r;
+		spit(p, clean, (size_t)cut);
+		r = scan_file(p);
+		CHECK(r.last == (cut == ends[3] ? 3 : 2) && r.end == (cut == ends[3] ? ends[3] : ends[2]) &&
+		    r.torn == (cut != ends[2] && cut != ends[3]),
+		    "cut at %lld: last %llu end %lld torn %d", (long long)cut,
+		    (unsigned long long)r.last, (long long)r.end, r.torn);
+	}
+}
+
+static void
+zero_and_garbage_tails(void)
+{
+	char p[300], buf[sizeof(clean) + 8192];
+	struct scan_result r;
+
+	setup_clean();
+	snprintf(p, sizeof(p), "%s/tail.nmx", dir);
+	/* UBIFS leaves zero-filled holes at the end after a power cut. */
+	memcpy(buf, clean, clean_len);
+	memset(buf + clean_len, 0, 4096);
+	spit(p, buf, clean_len + 4096);
+	r = scan_file(p);
+	CHECK(r.last == 3 && r.torn && r.end == ends[3], "zeros: last %llu", (unsigned long long)r.last);
+	/* The last record's bytes replaced by zeros (size grew, data lost). */
+	memset(buf + ends[2], 0, (size_t)(ends[3] - ends[2]));
+	spit(p, buf, clean_len);
+	r = scan_file(p);
+	CHECK(r.last == 2 && r.torn && r.end == ends[2], "zeroed record: last %llu", (unsigned long long)r.last);
+	/* Garbage after the last record. */
+	memcpy(buf, clean, clean_len);
+	for (size_t i = 0; i < 4096; i++) {
+		buf[clean_len + i] = (char)(i * 131 + 7);
+	}
+	spit(p, buf, clean_len + 4096);
+	r = scan_file(p);
+	CHECK(r.last == 3 && r.torn && r.end == ends[3], "garbage: last %llu", (unsigned long long)r.last);
+}
+
+static void
+flipped_bits(void)
+{
+	char p[300], buf[sizeof(clean)];
+
+	setup_clean();
+	snprintf(p, sizeof(p), "%s/flip.nmx", dir);
+	/* Any single flipped bit in record 3 must drop exactly record 3. */
+	for (off_t at = ends[2]; at < ends[3]; at++) {
+		struct scan_result r;
+		memcpy(buf, clean, clean_len);
+		buf[at] ^= 0x10;
+		spit(p, buf, clean_len);
+		r = scan_file(p);
+		CHECK(r.last == 2 && r.end == ends[2], "flip at %lld: last %llu", (long long)at,
+		    (unsigned long long)r.last);
+	}
+}
+
+static void
+recovery_cuts_tail_and_continues(void)
+{
+	char d2[256], p[300], buf[sizeof(clean)];
+	struct stat st;
+	pid_t pid;
+	int status;
+
+	setup_clean();
+	snprintf(d2, sizeof(d2), "%s/recover", dir);
+	mkdir(d2, 0700);
+	snprintf(p, sizeof(p), "%s/seg", d2);
+	mkdir(p, 0700);
+	memcpy(buf, clean, clean_len);
+	spit(seg_path(d2, p, sizeof(p)), buf, (size_t)ends[3] - 5);	/* torn record 3 */
+	pid = fork();
+	if (pid == 0) {
+		spool_open(d2);
+		_exit(spool_next_seq() == 3 ? 0 : 5);
+	}
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "recovery child: %d", status);
+	CHECK(stat(seg_path(d2, p, sizeof(p)), &st) == 0 && st.st_size == ends[2],
+	    "after recovery size %lld, want %lld", (long long)st.st_size, (long long)ends[2]);
+}
+
+static void
+envelope_fields(void)
+{
+	unsigned char env[16];
+	size_t off = 0, n;
+	const char *v;
+	int type;
+
+	CHECK_INT(spool_env_put(env, sizeof(env), &off, 'F', "abc", 3), 0);
+	CHECK_INT(spool_env_put(env, sizeof(env), &off, 'T', "0123456789", 10), -1);
+	CHECK_INT(off, 6);
+	off = 0;
+	CHECK_INT(spool_env_next(env, 6, &off, &type, &v, &n), 1);
+	CHECK_INT(type, 'F');
+	CHECK(n == 3 && memcmp(v, "abc", 3) == 0, "value");
+	CHECK_INT(spool_env_next(env, 6, &off, &type, &v, &n), 0);
+	off = 0;
+	CHECK_INT(spool_env_next(env, 5, &off, &type, &v, &n), -1);
+}
+
+static void
+stage_exhaustion(void)
+{
+	struct stage a = { 0 }, b = { 0 };
+	static char chunk[NOMX_STAGE_BLOCK];
+	size_t total = 0;
+
+	memset(chunk, 'x', sizeof(chunk));
+	while (stage_append(&a, chunk, 1000) == 0) {
+		total += 1000;
+	}
+	CHECK_INT(a.len, total);
+	CHECK_INT(stage_blocks_used(), NOMX_STAGE_NBLOCKS);
+	CHECK_INT(stage_append(&b, "y", 1), -1);
+	stage_reset(&a);
+	CHECK_INT(stage_blocks_used(), 0);
+	CHECK_INT(stage_append(&b, chunk, sizeof(chunk)), 0);
+	CHECK_INT(stage_append(&b, "z", 1), 0);
+	CHECK_INT(stage_blocks_used(), 2);
+	stage_reset(&b);
+}
+
+CHECK_MAIN(CASE(clean_segment), CASE(truncated_at_every_byte), CASE(zero_and_garbage_tails),
+    CASE(flipped_bits), CASE(recovery_cuts_tail_and_continues), CASE(envelope_fields),
+    CASE(stage_exhaustion))

@@ -223,3 +223,30 @@ def is_root():
 
 class Skip(Exception):
     pass
+
+
+def read_spool(spool):
+    """Parse the segment files directly (README "Spool format"): yields
+    (seq, envelope fields, body) for every record whose framing checks.
+    An independent reader of the documented format; the CRCs are left to
+    `nomx spool`, which the tests also run."""
+    import glob
+    import struct
+    for path in sorted(glob.glob(os.path.join(spool, "seg", "*.nmx"))):
+        with open(path, "rb") as f:
+            data = f.read()
+        assert data[:4] == b"NMXS", path
+        off = 32
+        while off + 56 <= len(data) and data[off:off + 4] == b"NMX1":
+            seq, t_ms, env_len, body_len = struct.unpack_from("<QQII", data, off + 8)
+            total = 48 + env_len + body_len + 8
+            trl = data[off + total - 8:off + total]
+            if len(trl) < 8 or trl[:4] != b"1XMN" or struct.unpack("<I", trl[4:])[0] != total:
+                break
+            env, p = [], off + 48
+            while p < off + 48 + env_len:
+                typ, n = data[p], struct.unpack_from("<H", data, p + 1)[0]
+                env.append((chr(typ), data[p + 3:p + 3 + n].decode(errors="replace")))
+                p += 3 + n
+            yield seq, env, data[off + 48 + env_len:off + 48 + env_len + body_len]
+            off += total

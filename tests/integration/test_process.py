@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: ISC
+"""The process: graceful stop, inetd mode, privilege drop and chroot,
+-V, usage errors, and the README's first command (make run)."""
+import os
+import signal
+import smtplib
+import socket
+import subprocess
+import tempfile
+import time
+
+from harness import (NOMX, RUNNER, TMP, Client, Server, Skip, expect, free_port, is_root,
+                     nomx_cmd, queued_seq, read_spool, session, stored_body)
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def test_sigterm_closes_idle_and_lets_data_finish():
+    s = Server().start()
+    idle = session(s.port)
+    busy = session(s.port)
+    expect(busy.cmd("MAIL FROM:<a@a.example>"), 250)
+    expect(busy.cmd("RCPT TO:<alice@mail.example.com>"), 250)
+    expect(busy.cmd("DATA"), 354)
+    busy.send(b"Subject: in flight\r\n\r\nfirst half\r\n")
+    s.proc.send_signal(signal.SIGTERM)
+    code, lines = idle.reply()
+    assert code == 421 and "4.3.2" in lines[0], lines
+    assert idle.closed()
+    time.sleep(0.5)
+    busy.send(b"second half\r\n.\r\n")
+    seq = queued_seq(expect(busy.reply(), 250))
+    expect(busy.reply(), 421, "4.3.2")
+    assert busy.closed()
+    assert s.proc.wait(10) == 0
+    assert stored_body(s.cat(seq))[2] == b"Subject: in flight\r\n\r\nfirst half\r\nsecond half\r\n"
+    # No new connections once stopping.
+    try:
+        socket.create_connection(("127.0.0.1", s.port), timeout=2).close()
+        assert False, "still listening"
+    except OSError:
+        pass
+
+
+def test_sigterm_deadline_for_stalled_data():
+    s = Server().start()
+    c = session(s.port)
+    expect(c.cmd("MAIL FROM:<a@a.example>"), 250)
+    expect(c.cmd("RCPT TO:<alice@mail.example.com>"), 250)
+    expect(c.cmd("DATA"), 354)
+    c.send(b"Subject: never finished\r\n")
+    t0 = time.time()
+    s.proc.send_signal(signal.SIGTERM)
+    expect(c.reply(), 421, "4.3.2")
+    assert s.proc.wait(10) == 0
+    assert 2.5 < time.time() - t0 < 6      # dev config: 3 s grace
+    assert s.ls() == []
+
+
+def test_inetd_mode():
+    spool = tempfile.mkdtemp(prefix="nomx-inetd-", dir=TMP)
+    p = subprocess.Popen(nomx_cmd("-i", "-s", spool), stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def reply():
+        lines = []
+        while True:
+            l = p.stdout.readline().decode()
+            lines.append(l)
+            if l[3:4] != "-":
+                return int(l[:3]), lines
+
+    def cmd(line):
+        p.stdin.write(line)
+        p.stdin.flush()
+
+    assert reply()[0] == 220
+    cmd(b"EHLO inetd.example\r\n")
+    assert reply()[0] == 250
+    cmd(b"MAIL FROM:<i@inetd.example>\r\nRCPT TO:<bob@mail.example.com>\r\nDATA\r\n")
+    assert [reply()[0] for _ in range(3)] == [250, 250, 354]
+    cmd(b"Subject: inetd\r\n\r\nvia stdin\r\n.\r\n")
+    code, lines = reply()
+    assert code == 250, lines
+    cmd(b"QUIT\r\n")
+    assert reply()[0] == 221
+    assert p.wait(10) == 0
+    recs = list(read_spool(spool))
+    assert len(recs) == 1 and recs[0][2].endswith(b"Subject: inetd\r\n\r\nvia stdin\r\n")
+    # stdin is a pipe, not a socket, and TCPREMOTEIP is unset.
+    assert ("C", "unknown") in recs[0][1], recs[0][1]
+
+
+def test_privilege_drop_and_chroot():
+    if not is_root() or RUNNER:
+        raise Skip("needs root on the host CPU")
+    s = Server().start()
+    with open("/proc/%d/status" % s.proc.pid) as f:
+        uid = [l for l in f if l.startswith("Uid:")][0].split()[1:]
+    assert uid == ["65534"] * 4, uid          # dev config: nobody
+    assert os.readlink("/proc/%d/root" % s.proc.pid) == os.path.realpath(s.spool)
+    assert "running as nobody, chrooted into the spool" in s.log()
+    s.stop()
+
+
+def test_version_prints_config():
+    out = subprocess.run(nomx_cmd("-V"), capture_output=True, text=True, check=True).stdout
+    for want in ("mail.example.com", "[127.0.0.1]", "mailbox alice: alice.smith a.smith",
+                 "mailbox bob", "mailbox postmaster", "max recipients     100",
+                 "max message        10485760"):
+        assert want in out, (want, out)
+
+
+def test_usage_and_start_errors():
+    r = subprocess.run(nomx_cmd("-x"), capture_output=True, text=True)
+    assert r.returncode == 100 and "usage" in r.stderr
+    r = subprocess.run(nomx_cmd("-f", "-l", "not-an-ip", "-p", "2525"), capture_output=True,
+                       text=True)
+    assert r.returncode == 100 and "bad listen address" in r.stderr
+    s = Server().start()
+    # A second daemon on the same spool is refused by the lock.
+    r = subprocess.run(nomx_cmd("-f", "-l", "127.0.0.1", "-p", str(free_port()), "-s", s.spool),
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 111 and "in use by another nomx" in r.stderr, r.stderr
+    # The port taken.
+    r = subprocess.run(nomx_cmd("-f", "-l", "127.0.0.1", "-p", str(s.port), "-s", s.spool + "2"),
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 111 and "cannot listen" in r.stderr, r.stderr
+    s.stop()
+
+
+def test_make_run_readme_command():
+    if RUNNER:
+        raise Skip("make run is for the host")
+    port = free_port()
+    spool = os.path.join(tempfile.mkdtemp(prefix="nomx-run-", dir=TMP), "spool")
+    p = subprocess.Popen(["make", "-s", "run", "PORT=%d" % port, "SPOOL=%s" % spool], cwd=TOP,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        with smtplib.SMTP("127.0.0.1", port) as c:
+            c.sendmail("ups@ups.example", ["alice@mail.example.com"],
+                       b"Subject: make run\r\n\r\nhello\r\n")
+        assert len(list(read_spool(spool))) == 1
+    finally:
+        os.killpg(p.pid, signal.SIGTERM)
+        out = p.communicate(timeout=20)[0].decode()
+    assert "nomx ready" in out, out

@@ -2,8 +2,8 @@
 #
 #   make                    static nomx for the host (build/host/nomx)
 #   make BOARD=<name>       for a board (board/<name>/board.mk)
-#   make run                dev config in the foreground on 127.0.0.1:2525
-#                           (PORT=, SPOOL= override)
+#   make run                dev config in the foreground on 127.0.0.1:2525,
+#                           SMTPS on 2465 (PORT=, TLSPORT=, SPOOL= override)
 #   make test               every test; ends with "N passed, N failed"
 #   make lint               cppcheck
 #   make clean
@@ -17,6 +17,7 @@ include board/$(BOARD)/board.mk
 TOP := $(abspath .)
 BUILD := $(TOP)/build/$(BOARD)
 DEVBUILD := $(TOP)/build/$(BOARD)-dev
+LEGACYBUILD := $(TOP)/build/$(BOARD)-legacy
 SRCDIR := $(TOP)/build/src
 
 # BearSSL 0.6, Debian's copy of the upstream tarball (dfsg repack of
@@ -29,6 +30,7 @@ BEARSSL_SRC ?= $(SRCDIR)/bearssl-0.6
 BEARSSL_LIB := $(BUILD)/bearssl/libbearssl.a
 
 PORT ?= 2525
+TLSPORT ?= 2465
 SPOOL ?= $(DEVBUILD)/spool
 
 CSTD := -std=c11 -D_GNU_SOURCE
@@ -41,11 +43,12 @@ SRCS := $(wildcard src/*.c)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 HDRS := $(wildcard src/*.h) config.h
 
-.PHONY: all dev run test unit lint clean deps test-deps
+.PHONY: all dev legacy run test unit lint clean deps test-deps
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/nomx
 dev: $(DEVBUILD)/nomx
+legacy: $(LEGACYBUILD)/nomx
 
 deps:
 	@board/setup.sh build $(BOARD_PACKAGES)
@@ -81,30 +84,37 @@ $(BEARSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h
 BOARD_CONFIG := $(wildcard board/$(BOARD)/config.h)
 REL_DEFS := $(if $(BOARD_CONFIG),-DNOMX_BOARD_CONFIG='"$(TOP)/$(BOARD_CONFIG)"') \
 	$(if $(LOCAL_CONFIG),-DNOMX_LOCAL_CONFIG='"$(abspath $(LOCAL_CONFIG))"')
-# Dev build: the dev config (tests/dev-config.h) on top.
+# Test builds, each with its own config header read before config.h:
+# dev (tests/dev-config.h: `make run` and the tests) and legacy (the
+# dev config plus TLS 1.0, RSA and required AUTH, for their tests).
 DEV_DEFS := -DNOMX_LOCAL_CONFIG='"$(TOP)/tests/dev-config.h"' -DNOMX_TEST=1
+
+define test_build
+$(TOP)/build/$(BOARD)-$(1)/obj/%.o: src/%.c $(HDRS) tests/dev-config.h $(2) $(BEARSSL_LIB) | deps
+	@mkdir -p $$(@D)
+	@echo "  CC $(BOARD)-$(1) $$<"
+	@$$(CC) $$(CFLAGS) -DNOMX_LOCAL_CONFIG='"$(TOP)/$(2)"' -DNOMX_TEST=1 -c $$< -o $$@
+
+$(TOP)/build/$(BOARD)-$(1)/nomx: $(SRCS:src/%.c=$(TOP)/build/$(BOARD)-$(1)/obj/%.o) $(BEARSSL_LIB)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BEARSSL_LIB)
+endef
+$(eval $(call test_build,dev,tests/dev-config.h))
+$(eval $(call test_build,legacy,tests/legacy-config.h))
 
 $(BUILD)/obj/%.o: src/%.c $(HDRS) $(BEARSSL_LIB) | deps
 	@mkdir -p $(@D)
 	@echo "  CC $(BOARD) $<"
 	@$(CC) $(CFLAGS) $(REL_DEFS) -c $< -o $@
 
-$(DEVBUILD)/obj/%.o: src/%.c $(HDRS) tests/dev-config.h $(BEARSSL_LIB) | deps
-	@mkdir -p $(@D)
-	@echo "  CC $(BOARD)-dev $<"
-	@$(CC) $(CFLAGS) $(DEV_DEFS) -c $< -o $@
-
 $(BUILD)/nomx: $(SRCS:src/%.c=$(BUILD)/obj/%.o) $(BEARSSL_LIB)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BEARSSL_LIB)
 	@size $@
 
-$(DEVBUILD)/nomx: $(SRCS:src/%.c=$(DEVBUILD)/obj/%.o) $(BEARSSL_LIB)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BEARSSL_LIB)
-
 run: deps $(DEVBUILD)/nomx
-	@echo "nomx: dev config on 127.0.0.1:$(PORT), spool $(SPOOL); Ctrl-C stops"
-	@echo "nomx: try  swaks --server 127.0.0.1:$(PORT) --to alice@mail.example.com"
-	$(DEVBUILD)/nomx -f -l 127.0.0.1 -p $(PORT) -s $(SPOOL)
+	@[ -f $(SPOOL)/key.pem ] || $(DEVBUILD)/nomx -s $(SPOOL) keygen
+	@echo "nomx: dev config on 127.0.0.1:$(PORT) (SMTPS $(TLSPORT)), spool $(SPOOL); Ctrl-C stops"
+	@echo "nomx: try  swaks --server 127.0.0.1:$(PORT) --to alice@mail.example.com --tls"
+	$(DEVBUILD)/nomx -f -l 127.0.0.1 -p $(PORT) -P $(TLSPORT) -s $(SPOOL)
 
 # ---- tests ----
 
@@ -127,8 +137,8 @@ $(SMTP_SOURCE):
 		&& dpkg -x postfix_*.deb $(TOP)/build/tools \
 		|| echo "nomx: could not fetch Postfix's smtp-source; the load test will be skipped"
 
-test: test-deps $(DEVBUILD)/nomx $(UNIT_TESTS) $(SMTP_SOURCE)
-	@NOMX=$(DEVBUILD)/nomx UNIT_DIR=$(DEVBUILD)/unit RUNNER="$(RUNNER)" \
+test: test-deps $(DEVBUILD)/nomx $(LEGACYBUILD)/nomx $(UNIT_TESTS) $(SMTP_SOURCE)
+	@NOMX=$(DEVBUILD)/nomx NOMX_LEGACY=$(LEGACYBUILD)/nomx UNIT_DIR=$(DEVBUILD)/unit RUNNER="$(RUNNER)" \
 		TOOLS=$(TOP)/build/tools tests/run.sh
 
 lint:
@@ -137,4 +147,4 @@ lint:
 		-Isrc src tests/unit
 
 clean:
-	rm -rf build/$(BOARD) build/$(BOARD)-dev
+	rm -rf build/$(BOARD) build/$(BOARD)-dev build/$(BOARD)-legacy

@@ -71,9 +71,10 @@
 #define NOMX_SMTP_PORT 25
 #endif
 
-/* Implicit-TLS ("SMTPS", RFC 8314) port, 0 = off.  Used once TLS lands. */
+/* Implicit-TLS ("SMTPS", RFC 8314) port for devices that only know
+ * "SSL" on 465; 0 = off.  Needs NOMX_TLS.  The -P flag overrides it. */
 #ifndef NOMX_SMTPS_PORT
-#define NOMX_SMTPS_PORT 0
+#define NOMX_SMTPS_PORT 465
 #endif
 
 /* Pause before the greeting, in milliseconds.  A client that talks
@@ -231,16 +232,98 @@
 #define NOMX_LOG_FACILITY LOG_MAIL
 #endif
 
-/* ---- TLS (BearSSL; served once the TLS work lands) ------------------ */
+/* ---- TLS (BearSSL) ------------------------------------------------- */
 
+/* STARTTLS on the SMTP port and implicit TLS on NOMX_SMTPS_PORT.  Costs
+ * about 75 KiB of flash (the BearSSL pieces of the profile below) and
+ * NOMX_TLS_SESSIONS engines of RAM.  0 leaves BearSSL's TLS code out. */
 #ifndef NOMX_TLS
 #define NOMX_TLS 1
 #endif
+
+/* Private key (EC P-256, or RSA with NOMX_TLS_RSA) and certificate
+ * chain (leaf first, then intermediates), PEM.  Read at start before
+ * privilege drop, and again on SIGHUP.  A relative path is inside the
+ * spool folder: that is the one place still reachable after the chroot,
+ * so only relative paths can be reloaded by SIGHUP when NOMX_CHROOT is
+ * on.  `nomx keygen` writes both. */
 #ifndef NOMX_TLS_KEY
 #define NOMX_TLS_KEY "/etc/nomx/key.pem"
 #endif
 #ifndef NOMX_TLS_CERT
 #define NOMX_TLS_CERT "/etc/nomx/cert.pem"
+#endif
+
+/* Key or certificate missing or unreadable at start: 1 = exit with an
+ * error (the safe choice when clients require TLS), 0 = log it and
+ * serve plain SMTP without STARTTLS or the SMTPS port. */
+#ifndef NOMX_TLS_REQUIRED
+#define NOMX_TLS_REQUIRED 0
+#endif
+
+/* TLS engines, shared by all connections: each costs about 25 KiB of
+ * RAM (BearSSL's 16.7 KiB input buffer for a full record, a 4 KiB
+ * output buffer and the 4 KiB context).  When all are busy, STARTTLS
+ * gets 454 4.7.0 and an SMTPS connection is closed. */
+#ifndef NOMX_TLS_SESSIONS
+#define NOMX_TLS_SESSIONS 4
+#endif
+
+/* RSA keys and the ECDHE_RSA suites: about 10 KiB more flash.  Off:
+ * only ECDSA P-256 keys (what `nomx keygen` makes). */
+#ifndef NOMX_TLS_RSA
+#define NOMX_TLS_RSA 0
+#endif
+
+/* Accept TLS 1.0 and 1.1 and the AES-CBC suites for old devices: about
+ * 8 KiB more flash.  Off: TLS 1.2 only, AEAD suites only. */
+#ifndef NOMX_TLS_LEGACY
+#define NOMX_TLS_LEGACY 0
+#endif
+
+/* Certificate chain, total DER bytes (static RAM, twice: reloads fill
+ * the spare copy while handshakes may still use the old one). */
+#ifndef NOMX_TLS_CHAIN_MAX
+#define NOMX_TLS_CHAIN_MAX 8192
+#endif
+
+/* A client that has not finished the handshake after this many seconds
+ * is dropped. */
+#ifndef NOMX_TIMEOUT_TLS
+#define NOMX_TIMEOUT_TLS 30
+#endif
+
+/* ---- AUTH, for devices that insist on it ---------------------------- */
+
+/* AUTH PLAIN and AUTH LOGIN (RFC 4954).  AUTH never widens what is
+ * accepted: nomx never relays, authenticated or not.  It exists because
+ * some scanners refuse to send without it.  About 1.5 KiB of flash. */
+#ifndef NOMX_AUTH
+#define NOMX_AUTH 0
+#endif
+
+/* The credentials: U("user", "password") entries.  Compiled in, so a
+ * firmware image with AUTH carries them; use per-device secrets. */
+#ifndef NOMX_AUTH_USERS
+#define NOMX_AUTH_USERS(U) U("device", "change-me")
+#endif
+
+/* 1: any user name and password succeed (for devices whose settings
+ * cannot be left empty). */
+#ifndef NOMX_AUTH_ANY
+#define NOMX_AUTH_ANY 0
+#endif
+
+/* 1: MAIL is refused (530 5.7.0) until the client has authenticated. */
+#ifndef NOMX_AUTH_REQUIRED
+#define NOMX_AUTH_REQUIRED 0
+#endif
+
+/* 1: offer AUTH without TLS too (passwords in clear on the wire; only
+ * for legacy devices on a closed network).  0: only after STARTTLS or
+ * on the SMTPS port. */
+#ifndef NOMX_AUTH_PLAINTEXT
+#define NOMX_AUTH_PLAINTEXT 0
 #endif
 
 /* Trace every session state change to the log (debugging builds). */
@@ -269,6 +352,13 @@ _Static_assert(NOMX_SEG_MAX >= 64 * 1024, "NOMX_SEG_MAX below one erase block");
 _Static_assert(NOMX_QUOTA_BYTES >= NOMX_MSG_MAX, "quota smaller than one message");
 _Static_assert(NOMX_TIMEOUT_CMD > 0 && NOMX_TIMEOUT_DATA > 0 && NOMX_TIMEOUT_WRITE > 0,
     "timeouts must be positive");
+_Static_assert(NOMX_TLS_SESSIONS >= 1 && NOMX_TLS_SESSIONS <= NOMX_MAX_CONN,
+    "NOMX_TLS_SESSIONS must be between 1 and NOMX_MAX_CONN");
+_Static_assert(NOMX_TLS_CHAIN_MAX >= 1024, "NOMX_TLS_CHAIN_MAX too small for a certificate");
+_Static_assert(NOMX_TIMEOUT_TLS > 0, "NOMX_TIMEOUT_TLS must be positive");
+_Static_assert(!NOMX_AUTH_REQUIRED || NOMX_AUTH, "NOMX_AUTH_REQUIRED needs NOMX_AUTH");
+_Static_assert(!NOMX_AUTH || NOMX_TLS || NOMX_AUTH_PLAINTEXT,
+    "NOMX_AUTH without TLS needs NOMX_AUTH_PLAINTEXT");
 _Static_assert(sizeof(NOMX_HOSTNAME) > 1 && sizeof(NOMX_HOSTNAME) <= 256, "bad NOMX_HOSTNAME");
 
 #endif

@@ -8,7 +8,7 @@
 set -eu
 mode=$1; shift
 pkgs="$*"
-[ "$mode" = test ] && pkgs="$pkgs python3 swaks curl openssl ca-certificates strace"
+[ "$mode" = test ] && pkgs="$pkgs python3 swaks libnet-ssleay-perl libio-socket-ssl-perl curl openssl ca-certificates strace sslscan"
 
 missing=
 for p in $pkgs; do

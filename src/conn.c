@@ -6,11 +6,16 @@
  * and has room, write interest only while replies are pending.  Writes
  * are tried at once after processing, so a pipelined batch or a commit
  * usually costs no extra poll round.
+ *
+ * A TLS connection (SMTPS, or after STARTTLS) has an engine from the
+ * TLS pool between the socket and the session's buffers; the session
+ * itself never knows the difference.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,6 +25,7 @@
 #include "conn.h"
 #include "log.h"
 #include "smtp.h"
+#include "tls.h"
 
 struct conn {
 	int rfd;		/* -1: free slot */
@@ -28,6 +34,8 @@ struct conn {
 	int64_t active;		/* last progress (monotonic ms) */
 	int64_t greet_at;	/* when to send the greeting */
 	int polled;		/* index in the poll set, -1 if none */
+	struct tls *tls;	/* NULL: plain */
+	int64_t tls_since;	/* when the handshake began */
 	struct smtp_session s;
 };
 
@@ -60,6 +68,10 @@ conn_close(struct conn *c)
 {
 	log_info("session=%u client=%s disconnect", c->s.id, c->s.client_ip);
 	smtp_close(&c->s);
+	if (c->tls != NULL) {
+		tls_release(c->tls, c->wfd);
+		c->tls = NULL;
+	}
 	close(c->rfd);
 	if (c->wfd != c->rfd) {
 		close(c->wfd);
@@ -82,6 +94,7 @@ conn_slot(int rfd, int wfd, uint32_t ip4, const char *ip, int64_t now)
 			c->active = now;
 			c->greet_at = now + NOMX_GREET_PAUSE_MS;
 			c->polled = -1;
+			c->tls = NULL;
 			smtp_open(&c->s, ++conn_next_id, ip);
 			log_info("session=%u client=%s connect", c->s.id, ip);
 			return c;
@@ -90,12 +103,49 @@ conn_slot(int rfd, int wfd, uint32_t ip4, const char *ip, int64_t now)
 	return NULL;
 }
 
+/* The plain side of a TLS connection. */
+static struct tls_buf
+conn_tls_buf(struct conn *c)
+{
+	struct smtp_session *s = &c->s;
+
+	return (struct tls_buf){ s->in, &s->in_len, sizeof(s->in), s->out, &s->out_len };
+}
+
+/* Drive the TLS engine; -1 if the connection is over. */
+static int
+conn_tls_pump(struct conn *c, int64_t now)
+{
+	struct tls_buf b = conn_tls_buf(c);
+	char why[96];
+	int r = tls_pump(c->tls, c->rfd, c->wfd, &b);
+
+	if (r < 0) {
+		if (tls_error(c->tls, why, sizeof(why)) != NULL) {
+			log_warnx("session=%u client=%s tls-failed %s: %s", c->s.id, c->s.client_ip,
+			    tls_established(c->tls) ? "after the handshake" : "in the handshake", why);
+		}
+		return -1;
+	}
+	if (r > 0) {
+		c->active = now;
+	}
+	if (c->s.tls_info[0] == '\0' && tls_established(c->tls)) {
+		tls_describe(c->tls, c->s.tls_info, sizeof(c->s.tls_info));
+		log_info("session=%u client=%s tls %s", c->s.id, c->s.client_ip, c->s.tls_info);
+	}
+	return 0;
+}
+
 /* Write what is pending; -1 if the peer is gone. */
 static int
 conn_write(struct conn *c, int64_t now)
 {
 	struct smtp_session *s = &c->s;
 
+	if (c->tls != NULL) {
+		return conn_tls_pump(c, now);
+	}
 	while (s->out_len > 0) {
 		ssize_t w = write(c->wfd, s->out, s->out_len);
 		if (w < 0) {
@@ -104,6 +154,19 @@ conn_write(struct conn *c, int64_t now)
 		memmove(s->out, s->out + w, s->out_len - (size_t)w);
 		s->out_len -= (size_t)w;
 		c->active = now;
+	}
+	return 0;
+}
+
+/* Start TLS on a connection: its engine is already taken. */
+static int
+conn_start_tls(struct conn *c, struct tls *t, int64_t now)
+{
+	c->tls = t;
+	c->tls_since = now;
+	if (tls_begin(t) < 0) {
+		log_warnx("session=%u client=%s tls-failed: engine reset", c->s.id, c->s.client_ip);
+		return -1;
 	}
 	return 0;
 }
@@ -125,7 +188,7 @@ conn_refuse(int fd, enum reply r)
 }
 
 void
-conn_accept(int lfd, int64_t now)
+conn_accept(int lfd, int implicit_tls, int64_t now)
 {
 	for (;;) {
 		struct sockaddr_in sa;
@@ -133,6 +196,7 @@ conn_accept(int lfd, int64_t now)
 		char ip[INET_ADDRSTRLEN] = "unknown";
 		uint32_t ip4 = 0;
 		size_t same = 0;
+		int one = 1;
 		int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
@@ -141,6 +205,10 @@ conn_accept(int lfd, int64_t now)
 			}
 			return;
 		}
+		/* Replies and TLS records are written whole, when ready: Nagle
+		 * would only hold the second write of a handshake flight back
+		 * for the client's delayed ACK (40 ms). */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (sa.sin_family == AF_INET) {
 			ip4 = sa.sin_addr.s_addr;
 			inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
@@ -153,9 +221,27 @@ conn_accept(int lfd, int64_t now)
 			conn_refuse(fd, REPLY_BUSY_IP);
 			continue;
 		}
-		if (conn_slot(fd, fd, ip4, ip, now) == NULL) {
+		struct tls *t = NULL;
+		if (implicit_tls && (t = tls_take()) == NULL) {
+			/* No plaintext refusal on a TLS port: just close. */
+			log_warnx("client=%s refused: all %d TLS sessions busy", ip, NOMX_TLS_SESSIONS);
+			close(fd);
+			continue;
+		}
+		struct conn *c = conn_slot(fd, fd, ip4, ip, now);
+		if (c == NULL) {
 			log_warnx("client=%s refused: all %d slots busy", ip, NOMX_MAX_CONN);
-			conn_refuse(fd, REPLY_BUSY);
+			if (t != NULL) {
+				tls_release(t, -1);
+				close(fd);
+			} else {
+				conn_refuse(fd, REPLY_BUSY);
+			}
+		} else if (t != NULL) {
+			c->s.tls = 1;
+			if (conn_start_tls(c, t, now) < 0) {
+				conn_close(c);
+			}
 		}
 	}
 }
@@ -181,8 +267,14 @@ conn_poll_set(struct pollfd *pfd, size_t max)
 		if (c->rfd < 0) {
 			continue;
 		}
-		rev = smtp_wants_input(&c->s) ? POLLIN : 0;
-		wev = c->s.out_len > 0 ? POLLOUT : 0;
+		if (c->tls != NULL) {
+			short ev = tls_events(c->tls, smtp_wants_input(&c->s));
+			rev = ev & POLLIN;
+			wev = ev & POLLOUT;
+		} else {
+			rev = smtp_wants_input(&c->s) ? POLLIN : 0;
+			wev = c->s.out_len > 0 ? POLLOUT : 0;
+		}
 		if ((rev | wev) == 0 || n + 2 > max) {
 			continue;
 		}
@@ -202,8 +294,12 @@ static int
 conn_read(struct conn *c, int64_t now)
 {
 	struct smtp_session *s = &c->s;
-	ssize_t r = read(c->rfd, s->in + s->in_len, sizeof(s->in) - s->in_len);
+	ssize_t r;
 
+	if (c->tls != NULL) {
+		return conn_tls_pump(c, now);
+	}
+	r = read(c->rfd, s->in + s->in_len, sizeof(s->in) - s->in_len);
 	if (r < 0) {
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	}
@@ -225,7 +321,20 @@ conn_run(struct conn *c, int64_t now)
 		conn_close(c);
 		return -1;
 	}
-	if (c->s.state == SMTP_S_CLOSING && c->s.out_len == 0) {
+	if (c->s.state == SMTP_S_STARTTLS && c->s.out_len == 0) {
+		/* The 220 is out.  Whatever the client sent after STARTTLS and
+		 * before the handshake is dropped unread (RFC 3207 5; the
+		 * command-injection attacks), and the session starts over. */
+		struct tls *t = c->s.tls_engine;
+		c->s.tls_engine = NULL;
+		smtp_tls_started(&c->s);
+		if (conn_start_tls(c, t, now) < 0 || conn_tls_pump(c, now) < 0) {
+			conn_close(c);
+			return -1;
+		}
+	}
+	if (c->s.state == SMTP_S_CLOSING && c->s.out_len == 0 &&
+	    (c->tls == NULL || !tls_sending(c->tls))) {
 		conn_close(c);
 		return -1;
 	}
@@ -278,6 +387,9 @@ conn_after_commit(int64_t now)
 static int64_t
 conn_deadline(const struct conn *c)
 {
+	if (c->tls != NULL && !tls_established(c->tls)) {
+		return c->tls_since + NOMX_TIMEOUT_TLS * 1000LL;
+	}
 	switch (c->s.state) {
 	case SMTP_S_GREET:
 		return c->greet_at;
@@ -287,8 +399,10 @@ conn_deadline(const struct conn *c)
 	case SMTP_S_BDAT:
 		return c->active + NOMX_TIMEOUT_DATA * 1000LL;
 	case SMTP_S_CLOSING:
+	case SMTP_S_STARTTLS:
 		return c->active + NOMX_TIMEOUT_WRITE * 1000LL;
 	case SMTP_S_CMD:
+	case SMTP_S_AUTH:
 		break;
 	}
 	return c->active + (c->s.out_len > 0 ? NOMX_TIMEOUT_WRITE : NOMX_TIMEOUT_CMD) * 1000LL;
@@ -300,6 +414,9 @@ conn_early_input(const struct conn *c)
 {
 	struct pollfd p = { c->rfd, POLLIN, 0 };
 
+	if (c->tls != NULL) {
+		return c->s.in_len > 0;	/* records may be handshake, not talk */
+	}
 	return c->s.in_len > 0 || (poll(&p, 1, 0) == 1 && (p.revents & POLLIN));
 }
 
@@ -316,6 +433,12 @@ conn_deadlines(int64_t now)
 			continue;
 		}
 		d = conn_deadline(c);
+		if (d >= 0 && d <= now && c->tls != NULL && !tls_established(c->tls)) {
+			log_warnx("session=%u client=%s tls-failed: handshake timeout", c->s.id,
+			    c->s.client_ip);
+			conn_close(c);
+			continue;
+		}
 		if (d >= 0 && d <= now) {
 			if (c->s.state == SMTP_S_GREET) {
 				smtp_greet(&c->s, conn_early_input(c));
@@ -365,7 +488,7 @@ conn_shutdown(int force, int64_t now)
 			continue;
 		}
 		/* Sessions in the middle of a message may finish it. */
-		if (force || st == SMTP_S_CMD || st == SMTP_S_GREET) {
+		if (force || st == SMTP_S_CMD || st == SMTP_S_GREET || st == SMTP_S_STARTTLS) {
 			smtp_shutdown(&c->s);
 			c->active = now;
 			conn_run(c, now);

@@ -10,8 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Accept every pending connection on the listening socket lfd. */
-void conn_accept(int lfd, int64_t now);
+/* Accept every pending connection on the listening socket lfd; with
+ * implicit_tls, each begins with a TLS handshake (the SMTPS port). */
+void conn_accept(int lfd, int implicit_tls, int64_t now);
 
 /* Inetd mode: one session reading rfd and writing wfd. */
 void conn_add_inetd(int rfd, int wfd, const char *ip, int64_t now);

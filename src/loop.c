@@ -17,6 +17,7 @@
 #include "log.h"
 #include "loop.h"
 #include "spool.h"
+#include "tls.h"
 
 #define LOOP_MAX_LISTEN 4
 
@@ -75,9 +76,10 @@ loop_read_signals(void)
 			if (buf[i] == 'T') {
 				stop = 1;
 			} else {
-				/* SIGHUP: syslog reconnects by itself; the TLS work
-				 * reloads the certificate here. */
-				log_info("sighup");
+				/* SIGHUP: new key and certificate for new
+				 * handshakes (syslog reconnects by itself). */
+				log_info("sighup: reloading the TLS key and certificate");
+				tls_reload();
 			}
 		}
 	}
@@ -85,7 +87,7 @@ loop_read_signals(void)
 }
 
 void
-loop_run(const int *lfd, size_t n)
+loop_run(const struct loop_listener *l, size_t n)
 {
 	struct pollfd pfd[1 + LOOP_MAX_LISTEN + 2 * NOMX_MAX_CONN];
 	int stopping = 0, listening = n > 0;
@@ -109,7 +111,7 @@ loop_run(const int *lfd, size_t n)
 		}
 		pfd[np++] = (struct pollfd){ loop_pipe[0], POLLIN, 0 };
 		for (size_t i = 0; !stopping && i < n && i < LOOP_MAX_LISTEN; i++) {
-			pfd[np++] = (struct pollfd){ lfd[i], POLLIN, 0 };
+			pfd[np++] = (struct pollfd){ l[i].fd, POLLIN, 0 };
 			nl++;
 		}
 		size_t base = np;
@@ -131,12 +133,12 @@ loop_run(const int *lfd, size_t n)
 			stopping = 1;
 			stop_at = now + NOMX_SHUTDOWN_GRACE * 1000LL;
 			for (size_t i = 0; i < n; i++) {
-				close(lfd[i]);
+				close(l[i].fd);
 			}
 		}
 		for (size_t i = 0; i < nl; i++) {
 			if (!stopping && (pfd[1 + i].revents & POLLIN)) {
-				conn_accept(lfd[i], now);
+				conn_accept(l[i].fd, l[i].tls, now);
 			}
 		}
 		conn_handle_all(pfd + base, np - base, now);

@@ -13,12 +13,17 @@
 /* Monotonic milliseconds. */
 int64_t loop_now(void);
 
-/* Install the signal handlers (SIGTERM/SIGINT stop, SIGHUP reopens the
- * log, SIGPIPE ignored).  Call before loop_run. */
+/* Install the signal handlers (SIGTERM/SIGINT stop, SIGHUP reloads the
+ * TLS key and certificate, SIGPIPE ignored).  Call before loop_run. */
 void loop_signals(void);
 
-/* Serve until stopped: listening sockets lfd[0..n) (n = 0 in inetd
+struct loop_listener {
+	int fd;
+	int tls;	/* implicit TLS (the SMTPS port) */
+};
+
+/* Serve until stopped: listening sockets l[0..n) (n = 0 in inetd
  * mode, where the loop ends with the last session). */
-void loop_run(const int *lfd, size_t n);
+void loop_run(const struct loop_listener *l, size_t n);
 
 #endif

@@ -23,10 +23,13 @@
 #include "../config.h"
 #include "addr.h"
 #include "conn.h"
+#include "keygen.h"
 #include "log.h"
 #include "loop.h"
 #include "spool.h"
 #include "spooltool.h"
+#include "tls.h"
+#include "tls_cred.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -35,10 +38,11 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: nomx [-f] [-l addr] [-p port] [-s spooldir]   serve SMTP\n"
-	    "       nomx -i [-s spooldir]                        one session on stdin/stdout\n"
-	    "       nomx [-s spooldir] spool ls|cat SEQ          read the spool\n"
-	    "       nomx -V                                      print the compiled-in configuration\n");
+	    "usage: nomx [-f] [-l addr] [-p port] [-P tlsport] [-s spooldir]  serve SMTP\n"
+	    "       nomx -i [-s spooldir]               one session on stdin/stdout\n"
+	    "       nomx [-s spooldir] spool ls|cat SEQ read the spool\n"
+	    "       nomx [-s spooldir] keygen [-f]      make the TLS key and certificate\n"
+	    "       nomx -V                             print the compiled-in configuration\n");
 	exit(NOMX_EXIT_USAGE);
 }
 
@@ -70,7 +74,10 @@ print_config(void)
 	    "  volatile spool     %s\n"
 	    "  user               %s%s\n"
 	    "  log                %s\n"
-	    "  TLS                %s (key %s, cert %s)\n",
+	    "  TLS                %s (key %s, cert %s)\n"
+	    "  TLS profile        TLS 1.%d-1.2, ECDSA P-256%s, ChaCha20-Poly1305, AES-GCM%s;\n"
+	    "                     %d engines, handshake timeout %d s, %s\n"
+	    "  AUTH               %s\n",
 	    sizeof(NOMX_CATCHALL) > 1 ? NOMX_CATCHALL : "(none)",
 	    NOMX_MAX_CONN, NOMX_MAX_CONN_PER_IP, NOMX_MAX_RCPT, (long)NOMX_MSG_MAX,
 	    (long)NOMX_STAGE_BYTES, (long)NOMX_STAGE_NBLOCKS, NOMX_LINE_MAX,
@@ -80,7 +87,15 @@ print_config(void)
 	    NOMX_USER[0] ? NOMX_USER : "(stay)", NOMX_CHROOT ? ", chroot into the spool" : "",
 	    NOMX_LOG_TARGET == 1 ? "syslog" : NOMX_LOG_TARGET == 2 ? "stderr" :
 	    "stderr in the foreground, else syslog",
-	    NOMX_TLS ? "compiled in, not served yet" : "off", NOMX_TLS_KEY, NOMX_TLS_CERT);
+	    NOMX_TLS ? "on" : "off", NOMX_TLS_KEY, NOMX_TLS_CERT,
+	    NOMX_TLS_LEGACY ? 0 : 2, NOMX_TLS_RSA ? " and RSA" : "", NOMX_TLS_LEGACY ? ", AES-CBC" : "",
+	    NOMX_TLS_SESSIONS, NOMX_TIMEOUT_TLS,
+	    NOMX_TLS_REQUIRED ? "required at start" : "optional at start",
+	    !NOMX_AUTH ? "off" : NOMX_AUTH_ANY ? "PLAIN LOGIN, any credentials" :
+	    NOMX_AUTH_REQUIRED && NOMX_AUTH_PLAINTEXT ? "PLAIN LOGIN, required, also without TLS" :
+	    NOMX_AUTH_REQUIRED ? "PLAIN LOGIN, required, TLS only" :
+	    NOMX_AUTH_PLAINTEXT ? "PLAIN LOGIN, optional, also without TLS" :
+	    "PLAIN LOGIN, optional, TLS only");
 }
 
 static int
@@ -99,6 +114,19 @@ listen_on(const char *addr, int port)
 	}
 	log_info("listening on %s:%d", addr, port);
 	return fd;
+}
+
+/* Load the TLS key before the privilege drop; returns 1 if TLS is on. */
+static int
+start_tls(const char *spooldir)
+{
+#if NOMX_TLS
+	tls_cred_base(spooldir);
+	return tls_init();
+#else
+	(void)spooldir;
+	return 0;
+#endif
 }
 
 /* Give the spool to the unprivileged user, chroot into it, drop. */
@@ -124,6 +152,11 @@ drop_privileges(const char *spooldir)
 	if (NOMX_CHROOT && (chroot(spooldir) < 0 || chdir("/") < 0)) {
 		log_die(NOMX_EXIT_SYSTEM, "chroot %s: %s", spooldir, strerror(errno));
 	}
+#if NOMX_TLS
+	if (NOMX_CHROOT) {
+		tls_cred_base("/");	/* relative key paths: still the spool */
+	}
+#endif
 	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "cannot drop to %s: %s", NOMX_USER, strerror(errno));
 	}
@@ -178,9 +211,11 @@ int
 main(int argc, char **argv)
 {
 	const char *addr = NOMX_LISTEN_ADDR, *spooldir = NOMX_SPOOL_DIR;
-	int port = NOMX_SMTP_PORT, foreground = 0, inetd = 0, opt, lfd;
+	int port = NOMX_SMTP_PORT, tlsport = NOMX_SMTPS_PORT, foreground = 0, inetd = 0, opt;
+	struct loop_listener l[2];
+	size_t nl = 0;
 
-	while ((opt = getopt(argc, argv, "+fil:p:s:Vh")) != -1) {
+	while ((opt = getopt(argc, argv, "+fil:p:P:s:Vh")) != -1) {
 		switch (opt) {
 		case 'f':
 			foreground = 1;
@@ -194,6 +229,12 @@ main(int argc, char **argv)
 		case 'p':
 			port = atoi(optarg);
 			if (port <= 0 || port > 65535) {
+				usage();
+			}
+			break;
+		case 'P':
+			tlsport = atoi(optarg);
+			if (tlsport < 0 || tlsport > 65535 || (tlsport == 0 && strcmp(optarg, "0") != 0)) {
 				usage();
 			}
 			break;
@@ -211,6 +252,11 @@ main(int argc, char **argv)
 		if (strcmp(argv[optind], "spool") == 0) {
 			return spooltool_main(spooldir, argc - optind - 1, argv + optind + 1);
 		}
+#if NOMX_TLS
+		if (strcmp(argv[optind], "keygen") == 0) {
+			return keygen_main(spooldir, argc - optind - 1, argv + optind + 1);
+		}
+#endif
 		usage();
 	}
 
@@ -221,18 +267,22 @@ main(int argc, char **argv)
 		char ip[48];
 		inetd_peer(ip, sizeof(ip));
 		spool_open(spooldir);
+		start_tls(spooldir);
 		drop_privileges(spooldir);
 		conn_add_inetd(0, 1, ip, loop_now());
 		loop_run(NULL, 0);
 		return NOMX_EXIT_OK;
 	}
-	lfd = listen_on(addr, port);
+	l[nl++] = (struct loop_listener){ listen_on(addr, port), 0 };
 	spool_open(spooldir);
+	if (start_tls(spooldir) && tlsport != 0) {
+		l[nl++] = (struct loop_listener){ listen_on(addr, tlsport), 1 };
+	}
 	drop_privileges(spooldir);
 	if (!foreground) {
 		daemonize();
 	}
 	log_info("nomx ready host=%s literal=[%s]", NOMX_HOSTNAME, NOMX_STATIC_IP);
-	loop_run(&lfd, 1);
+	loop_run(l, nl);
 	return NOMX_EXIT_OK;
 }

@@ -18,7 +18,10 @@
 	R(DATA_GO,	"354 End data with <CR><LF>.<CR><LF>") \
 	R(BYE,		"221 2.0.0 %s closing connection")	/* hostname */ \
 	R(VRFY,		"252 2.5.0 Cannot VRFY user, but will accept message for delivery") \
-	R(HELP,		"214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP VRFY HELP QUIT") \
+	R(HELP,		"214 2.0.0 Commands: EHLO HELO STARTTLS AUTH MAIL RCPT DATA BDAT RSET NOOP VRFY HELP QUIT") \
+	R(STARTTLS_GO,	"220 2.0.0 Ready to start TLS") \
+	R(AUTH_OK,	"235 2.7.0 Authentication successful") \
+	R(AUTH_PROMPT,	"334 %s")				/* base64 challenge */ \
 	R(TIMEOUT,	"421 4.4.2 %s timeout, closing connection")	/* hostname */ \
 	R(SHUTDOWN,	"421 4.3.2 %s service shutting down")	/* hostname */ \
 	R(BUSY,		"421 4.3.2 %s too many connections, try again later") /* hostname */ \
@@ -27,6 +30,7 @@
 	R(STORE_FAILED,	"451 4.3.0 Message not stored, try again later") \
 	R(NO_ROOM,	"452 4.3.1 Insufficient system storage, try again later") \
 	R(TOO_MANY_RCPT, "452 4.5.3 Too many recipients") \
+	R(TLS_BUSY,	"454 4.7.0 TLS not available now, try again later") \
 	R(LINE_TOO_LONG, "500 5.5.2 Line too long") \
 	R(BAD_CHAR,	"500 5.5.2 Syntax error: bad character in command") \
 	R(UNKNOWN_CMD,	"500 5.5.1 Command unrecognized") \
@@ -40,8 +44,18 @@
 	R(PARAM_SYNTAX,	"501 5.5.4 Syntax error in parameters") \
 	R(BAD_ADDR,	"501 5.1.3 Bad address syntax") \
 	R(ADDR_TOO_LONG, "501 5.1.3 Address too long (RFC 5321 4.5.3.1)") \
+	R(AUTH_CANCEL,	"501 5.7.0 Authentication cancelled") \
+	R(AUTH_B64,	"501 5.5.2 Cannot decode the response") \
 	R(NOT_IMPL,	"502 5.5.1 Command not implemented") \
 	R(NEED_HELO,	"503 5.5.1 Send EHLO or HELO first") \
+	R(NEED_EHLO,	"503 5.5.1 Send EHLO first") \
+	R(TLS_ACTIVE,	"503 5.5.1 TLS already active") \
+	R(AUTH_TWICE,	"503 5.5.1 Already authenticated") \
+	R(AUTH_IN_TX,	"503 5.5.1 AUTH not allowed during a mail transaction") \
+	R(AUTH_MECH,	"504 5.5.4 Unrecognized authentication type") \
+	R(AUTH_REQUIRED, "530 5.7.0 Authentication required") \
+	R(AUTH_FAILED,	"535 5.7.8 Authentication credentials invalid") \
+	R(AUTH_NEED_TLS, "538 5.7.11 Encryption required for requested authentication mechanism") \
 	R(NESTED_MAIL,	"503 5.5.1 Sender already given") \
 	R(NEED_MAIL,	"503 5.5.1 Send MAIL first") \
 	R(NEED_RCPT,	"554 5.5.1 No valid recipients") \

@@ -12,12 +12,16 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
+#include "auth.h"
+#include "base64.h"
 #include "log.h"
 #include "smtp.h"
 #include "spool.h"
 #include "spool_rec.h"
+#include "tls.h"
 
 #define REPLY_TEXT(name, text) text,
 static const char *const reply_texts[] = { REPLIES(REPLY_TEXT) };
@@ -78,6 +82,10 @@ smtp_open(struct smtp_session *s, unsigned id, const char *ip)
 	s->state = SMTP_S_GREET;
 	s->id = id;
 	s->tls = 0;
+	s->tls_engine = NULL;
+	s->tls_info[0] = '\0';
+	s->auth = 0;
+	s->auth_step = 0;
 	snprintf(s->client_ip, sizeof(s->client_ip), "%s", ip);
 	s->helo[0] = '\0';
 	s->ehlo = 0;
@@ -106,6 +114,10 @@ void
 smtp_close(struct smtp_session *s)
 {
 	stage_reset(&s->body);
+	if (s->tls_engine != NULL) {
+		tls_release(s->tls_engine, -1);
+		s->tls_engine = NULL;
+	}
 }
 
 /* A 4xx/5xx the client caused: count it, and hang up after too many. */
@@ -169,8 +181,11 @@ smtp_do_helo(struct smtp_session *s, const struct smtp_cmd *c)
 	    "250-8BITMIME\r\n"
 	    "250-ENHANCEDSTATUSCODES\r\n"
 	    "250-SMTPUTF8\r\n"
+	    "%s%s"
 	    "250 CHUNKING\r\n",
-	    smtp_host, s->client_ip, (long)NOMX_MSG_MAX);
+	    smtp_host, s->client_ip, (long)NOMX_MSG_MAX,
+	    !s->tls && tls_available() ? "250-STARTTLS\r\n" : "",
+	    !s->auth && auth_offered(s->tls) ? "250-AUTH PLAIN LOGIN\r\n" : "");
 	if (w > 0 && (size_t)w < sizeof(s->out) - s->out_len) {
 		s->out_len += (size_t)w;
 	}
@@ -211,6 +226,10 @@ smtp_do_mail(struct smtp_session *s, const struct smtp_cmd *c)
 	}
 	if (s->mail) {
 		smtp_error(s, REPLY_NESTED_MAIL);
+		return;
+	}
+	if (NOMX_AUTH_REQUIRED && !s->auth) {
+		smtp_error(s, REPLY_AUTH_REQUIRED);
 		return;
 	}
 	if (smtp_cmd_path_arg(&p, &len, "FROM:") < 0 || len == 0 || p[0] != '<') {
@@ -364,6 +383,140 @@ smtp_do_bdat(struct smtp_session *s, const struct smtp_cmd *c)
 }
 
 static void
+smtp_do_starttls(struct smtp_session *s, const struct smtp_cmd *c)
+{
+	if (c->arg_len > 0) {
+		smtp_error(s, REPLY_NO_ARG);
+	} else if (s->tls) {
+		smtp_error(s, REPLY_TLS_ACTIVE);
+	} else if (!NOMX_TLS) {
+		smtp_error(s, REPLY_NOT_IMPL);
+	} else if (!tls_available() || (s->tls_engine = tls_take()) == NULL) {
+		log_warnx("session=%u client=%s starttls-refused: no free TLS session", s->id,
+		    s->client_ip);
+		smtp_reply(s, REPLY_TLS_BUSY);
+	} else {
+		smtp_reply(s, REPLY_STARTTLS_GO);
+		smtp_enter(s, SMTP_S_STARTTLS);
+	}
+}
+
+void
+smtp_tls_started(struct smtp_session *s)
+{
+	s->in_len = 0;
+	s->discard_line = 0;
+	s->helo[0] = '\0';
+	s->ehlo = 0;
+	s->auth = 0;
+	s->tls = 1;
+	smtp_reset_tx(s);
+	smtp_enter(s, SMTP_S_CMD);
+}
+
+/* A user name fit for the log: printable ASCII only. */
+static void
+smtp_auth_done(struct smtp_session *s, int ok)
+{
+	for (char *p = s->auth_user; *p != '\0'; p++) {
+		if (*p < ' ' || *p > '~') {
+			*p = '?';
+		}
+	}
+	if (ok) {
+		log_info("session=%u client=%s auth ok user=%s", s->id, s->client_ip, s->auth_user);
+		s->auth = 1;
+		smtp_reply(s, REPLY_AUTH_OK);
+	} else {
+		log_warnx("session=%u client=%s auth failed user=%s", s->id, s->client_ip,
+		    s->auth_user);
+		smtp_error(s, REPLY_AUTH_FAILED);
+	}
+	s->auth_user[0] = '\0';
+}
+
+enum { AUTH_STEP_PLAIN = 1, AUTH_STEP_LOGIN_USER, AUTH_STEP_LOGIN_PASS };
+
+/* One base64 client response for the AUTH exchange in progress. */
+static void
+smtp_auth_step(struct smtp_session *s, int step, const char *b64, size_t n)
+{
+	static unsigned char dec[NOMX_LINE_MAX];
+	long len = n == 1 && b64[0] == '=' ? 0 : base64_decode(b64, n, dec, sizeof(dec));
+
+	if (s->state == SMTP_S_AUTH) {
+		smtp_enter(s, SMTP_S_CMD);
+	}
+	if (n == 1 && b64[0] == '*') {
+		smtp_error(s, REPLY_AUTH_CANCEL);
+		return;
+	}
+	if (len < 0) {
+		smtp_error(s, REPLY_AUTH_B64);
+		return;
+	}
+	switch (step) {
+	case AUTH_STEP_PLAIN: {
+		int r = auth_plain(dec, (size_t)len, s->auth_user, sizeof(s->auth_user));
+		if (r < 0) {
+			smtp_error(s, REPLY_AUTH_B64);
+		} else {
+			smtp_auth_done(s, r);
+		}
+		break;
+	}
+	case AUTH_STEP_LOGIN_USER:
+		if (len == 0 || (size_t)len >= sizeof(s->auth_user) || memchr(dec, 0, (size_t)len)) {
+			smtp_error(s, REPLY_AUTH_B64);
+			break;
+		}
+		memcpy(s->auth_user, dec, (size_t)len);
+		s->auth_user[len] = '\0';
+		smtp_reply(s, REPLY_AUTH_PROMPT, "UGFzc3dvcmQ6");	/* "Password:" */
+		s->auth_step = AUTH_STEP_LOGIN_PASS;
+		smtp_enter(s, SMTP_S_AUTH);
+		break;
+	case AUTH_STEP_LOGIN_PASS:
+		smtp_auth_done(s, auth_check(s->auth_user, strlen(s->auth_user),
+		    (const char *)dec, (size_t)len));
+		break;
+	}
+	memset(dec, 0, sizeof(dec));
+}
+
+static void
+smtp_do_auth(struct smtp_session *s, const struct smtp_cmd *c)
+{
+	const char *mech = c->arg, *sp = memchr(c->arg, ' ', c->arg_len);
+	size_t mlen = sp ? (size_t)(sp - mech) : c->arg_len;
+	const char *init = sp ? sp + 1 : NULL;
+	size_t ilen = sp ? c->arg_len - mlen - 1 : 0;
+	int plain = mlen == 5 && strncasecmp(mech, "PLAIN", 5) == 0;
+	int login = mlen == 5 && strncasecmp(mech, "LOGIN", 5) == 0;
+
+	if (!NOMX_AUTH) {
+		smtp_error(s, REPLY_NOT_IMPL);
+	} else if (!auth_offered(s->tls)) {
+		smtp_error(s, REPLY_AUTH_NEED_TLS);
+	} else if (!s->ehlo) {
+		smtp_error(s, REPLY_NEED_EHLO);
+	} else if (s->auth) {
+		smtp_error(s, REPLY_AUTH_TWICE);
+	} else if (s->mail) {
+		smtp_error(s, REPLY_AUTH_IN_TX);
+	} else if (!plain && !login) {
+		smtp_error(s, mlen == 0 ? REPLY_NEED_ARG : REPLY_AUTH_MECH);
+	} else if (init != NULL) {
+		smtp_auth_step(s, plain ? AUTH_STEP_PLAIN : AUTH_STEP_LOGIN_USER, init, ilen);
+	} else {
+		/* PLAIN: an empty challenge; LOGIN: "Username:". */
+		smtp_reply(s, REPLY_AUTH_PROMPT, plain ? "" : "VXNlcm5hbWU6");
+		s->auth_step = plain ? AUTH_STEP_PLAIN : AUTH_STEP_LOGIN_USER;
+		smtp_enter(s, SMTP_S_AUTH);
+	}
+}
+
+static void
 smtp_command(struct smtp_session *s, const char *line, size_t len)
 {
 	struct smtp_cmd c;
@@ -413,9 +566,13 @@ smtp_command(struct smtp_session *s, const char *line, size_t len)
 	case SMTP_HELP:
 		smtp_reply(s, REPLY_HELP);
 		break;
-	case SMTP_EXPN:
 	case SMTP_STARTTLS:
+		smtp_do_starttls(s, &c);
+		break;
 	case SMTP_AUTH:
+		smtp_do_auth(s, &c);
+		break;
+	case SMTP_EXPN:
 		smtp_error(s, REPLY_NOT_IMPL);
 		break;
 	case SMTP_HTTP:
@@ -429,21 +586,19 @@ smtp_command(struct smtp_session *s, const char *line, size_t len)
 	}
 }
 
-static const char *
-smtp_proto(const struct smtp_session *s)
+/* The "with" keyword of RFC 3848: ESMTP, then S for TLS, A for AUTH. */
+static void
+smtp_proto(const struct smtp_session *s, char *buf, size_t cap)
 {
-	static const char *const names[] = {
-		"SMTP", "SMTPS", "ESMTP", "ESMTPS", "UTF8SMTP", "UTF8SMTPS", "UTF8SMTP", "UTF8SMTPS",
-	};
-
-	return names[(s->params.smtputf8 ? 4 : 0) + (s->ehlo ? 2 : 0) + (s->tls ? 1 : 0)];
+	snprintf(buf, cap, "%s%s%s", s->params.smtputf8 ? "UTF8SMTP" : s->ehlo ? "ESMTP" : "SMTP",
+	    s->tls ? "S" : "", s->auth ? "A" : "");
 }
 
 /* Our trace header (RFC 5321 4.4), into buf; returns its length. */
 static size_t
 smtp_received(const struct smtp_session *s, uint64_t seq, char *buf, size_t cap)
 {
-	char date[40], fo[SMTP_RCPT_LEN + 16] = "";
+	char date[40], fo[SMTP_RCPT_LEN + 16] = "", proto[16], tls[sizeof(s->tls_info) + 16] = "";
 	time_t now = time(NULL);
 	struct tm tm;
 	int n;
@@ -453,8 +608,12 @@ smtp_received(const struct smtp_session *s, uint64_t seq, char *buf, size_t cap)
 	if (s->nrcpt == 1) {
 		snprintf(fo, sizeof(fo), "\r\n\tfor <%s>", s->rcpt[0]);
 	}
-	n = snprintf(buf, cap, "Received: from %s ([%s])\r\n\tby %s (nomx) with %s id %llu%s;"
-	    "\r\n\t%s\r\n", s->helo, s->client_ip, smtp_host, smtp_proto(s),
+	if (s->tls && s->tls_info[0] != '\0') {
+		snprintf(tls, sizeof(tls), "\r\n\t(using %s)", s->tls_info);
+	}
+	smtp_proto(s, proto, sizeof(proto));
+	n = snprintf(buf, cap, "Received: from %s ([%s])%s\r\n\tby %s (nomx) with %s id %llu%s;"
+	    "\r\n\t%s\r\n", s->helo, s->client_ip, tls, smtp_host, proto,
 	    (unsigned long long)seq, fo, date);
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
@@ -561,13 +720,21 @@ smtp_take_line(struct smtp_session *s, size_t *off)
 	*off += len + 1;
 	if (s->discard_line || len + 1 > NOMX_LINE_MAX) {
 		s->discard_line = 0;
+		if (s->state == SMTP_S_AUTH) {
+			smtp_enter(s, SMTP_S_CMD);	/* the exchange is over */
+			s->auth_user[0] = '\0';
+		}
 		smtp_error(s, REPLY_LINE_TOO_LONG);
 		return 1;
 	}
 	if (len > 0 && start[len - 1] == '\r') {
 		len--;
 	}
-	smtp_command(s, start, len);
+	if (s->state == SMTP_S_AUTH) {
+		smtp_auth_step(s, s->auth_step, start, len);
+	} else {
+		smtp_command(s, start, len);
+	}
 	return 1;
 }
 
@@ -606,7 +773,7 @@ smtp_process(struct smtp_session *s)
 	size_t off = 0;
 
 	while (sizeof(s->out) - s->out_len >= SMTP_REPLY_MAX) {
-		if (s->state == SMTP_S_CMD) {
+		if (s->state == SMTP_S_CMD || s->state == SMTP_S_AUTH) {
 			if (!smtp_take_line(s, &off)) {
 				break;
 			}
@@ -632,7 +799,7 @@ int
 smtp_wants_input(const struct smtp_session *s)
 {
 	return (s->state == SMTP_S_CMD || s->state == SMTP_S_DATA || s->state == SMTP_S_BDAT ||
-	    s->state == SMTP_S_GREET) && s->in_len < sizeof(s->in) &&
+	    s->state == SMTP_S_GREET || s->state == SMTP_S_AUTH) && s->in_len < sizeof(s->in) &&
 	    sizeof(s->out) - s->out_len >= SMTP_REPLY_MAX;
 }
 
@@ -644,6 +811,7 @@ smtp_has_work(const struct smtp_session *s)
 	}
 	switch (s->state) {
 	case SMTP_S_CMD:
+	case SMTP_S_AUTH:
 		return memchr(s->in, '\n', s->in_len) != NULL || s->in_len == sizeof(s->in);
 	case SMTP_S_DATA:
 		return s->in_len > 0;

@@ -18,12 +18,16 @@
 #include "smtp_cmd.h"
 #include "stage.h"
 
+struct tls;
+
 enum smtp_state {
 	SMTP_S_GREET,	/* connected; greeting not sent yet */
 	SMTP_S_CMD,	/* reading commands */
 	SMTP_S_DATA,	/* reading DATA content */
 	SMTP_S_BDAT,	/* reading a BDAT chunk */
 	SMTP_S_COMMIT,	/* message appended, waiting for the group commit */
+	SMTP_S_STARTTLS,	/* 220 to STARTTLS queued; TLS begins once it is out */
+	SMTP_S_AUTH,	/* AUTH: reading the client's base64 responses */
 	SMTP_S_CLOSING,	/* flush replies, then close */
 };
 
@@ -38,7 +42,12 @@ enum smtp_state {
 struct smtp_session {
 	enum smtp_state state;
 	unsigned id;
-	int tls;
+	int tls;		/* the session runs over TLS */
+	struct tls *tls_engine;	/* taken for STARTTLS, handed to conn.c */
+	char tls_info[64];	/* "TLSv1.2 with cipher ...", for Received: */
+	int auth;		/* authenticated */
+	int auth_step;		/* in SMTP_S_AUTH: what the next line is */
+	char auth_user[64];	/* AUTH LOGIN: the name, between two steps */
 	char client_ip[48];
 	char helo[256];
 	int ehlo;		/* EHLO (1) or HELO (0) was given */
@@ -77,6 +86,10 @@ void smtp_greet(struct smtp_session *s, int early_talker);
 /* Consume as much of s->in as the state allows. */
 void smtp_process(struct smtp_session *s);
 
+/* The 220 to STARTTLS is out: forget the plaintext session (input not
+ * yet read, EHLO, transaction) and continue over TLS. */
+void smtp_tls_started(struct smtp_session *s);
+
 /* After spool_sync(): answer a session in SMTP_S_COMMIT. */
 void smtp_committed(struct smtp_session *s);
 
@@ -90,7 +103,7 @@ int smtp_has_work(const struct smtp_session *s);
 void smtp_timeout(struct smtp_session *s);
 void smtp_shutdown(struct smtp_session *s);
 
-/* Release what the session holds (its staging blocks). */
+/* Release what the session holds (staging blocks, a reserved engine). */
 void smtp_close(struct smtp_session *s);
 
 /* Queue a one-line reply (connection-level refusals before a session). */

@@ -139,6 +139,9 @@ smtp_cmd_mail_params(const char *p, size_t len, struct smtp_mail_params *out)
 			}
 		} else if (smtp_cmd_word_is(w, n, "SMTPUTF8")) {
 			out->smtputf8 = 1;
+		} else if (smtp_cmd_prefix(w, n, "AUTH=") && n > 5) {
+			/* RFC 4954 5: the original submitter, as xtext.  Clients
+			 * send it once AUTH is offered; it changes nothing here. */
 		} else {
 			return SMTP_PARAM_UNKNOWN;
 		}

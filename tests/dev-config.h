@@ -31,3 +31,13 @@
 #define NOMX_ALLOW_VOLATILE 1
 #define NOMX_MAX_CONN 24
 #define NOMX_MAX_CONN_PER_IP 20
+/* TLS: key and certificate in the spool folder (made by `nomx keygen`),
+ * SMTPS on 2465, a short handshake timeout for the stall test. */
+#define NOMX_TLS_KEY "key.pem"
+#define NOMX_TLS_CERT "cert.pem"
+#define NOMX_SMTPS_PORT 2465
+#define NOMX_TLS_SESSIONS 8
+#define NOMX_TIMEOUT_TLS 5
+/* AUTH offered after STARTTLS, not required. */
+#define NOMX_AUTH 1
+#define NOMX_AUTH_USERS(U) U("device", "secret") U("scanner", "hunter2")

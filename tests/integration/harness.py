@@ -33,19 +33,23 @@ def free_port():
                 continue
 
 
-def nomx_cmd(*args):
-    return RUNNER + [NOMX] + list(args)
+def nomx_cmd(*args, binary=None):
+    return RUNNER + [binary or NOMX] + list(args)
 
 
 class Server:
     """One nomx daemon with its own folder (spool + log)."""
 
-    def __init__(self, spool=None, env=None):
+    def __init__(self, spool=None, env=None, tls=False, binary=None):
         self.dir = tempfile.mkdtemp(prefix="nomx-it-", dir=TMP)
         os.chmod(self.dir, 0o755)
         self.spool = spool or os.path.join(self.dir, "spool")
         self.port = free_port()
+        self.tls_port = free_port()
+        self.binary = binary
         self.env = dict(os.environ, **(env or {}))
+        if tls:
+            self.keygen()
         self.proc = None
         self.logpath = os.path.join(self.dir, "log")
 
@@ -53,7 +57,8 @@ class Server:
         self.logf = open(self.logpath, "ab")
         mark = os.path.getsize(self.logpath)
         self.proc = subprocess.Popen(
-            nomx_cmd("-f", "-l", "127.0.0.1", "-p", str(self.port), "-s", self.spool),
+            nomx_cmd("-f", "-l", "127.0.0.1", "-p", str(self.port), "-P", str(self.tls_port),
+                     "-s", self.spool, binary=self.binary),
             stdout=self.logf, stderr=self.logf, env=self.env)
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -76,6 +81,16 @@ class Server:
                 self.proc.wait()
                 raise AssertionError("nomx did not stop on signal %d" % sig)
         return self.proc.returncode if self.proc else None
+
+    def keygen(self, *args):
+        """`nomx keygen` into this server's spool (the dev config keeps
+        key.pem and cert.pem there)."""
+        return subprocess.run(nomx_cmd("-s", self.spool, "keygen", *args, binary=self.binary),
+                              capture_output=True, check=True).stdout.decode()
+
+    @property
+    def cert(self):
+        return os.path.join(self.spool, "cert.pem")
 
     def kill9(self):
         self.proc.kill()

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The legacy test build (build/<board>-legacy): the dev config with
+ * every compatibility switch on, so their tests run against a real
+ * binary: TLS 1.0/1.1 and AES-CBC, RSA keys, AUTH required and offered
+ * without TLS.
+ */
+#define NOMX_TLS_LEGACY 1
+#define NOMX_TLS_RSA 1
+#define NOMX_AUTH_REQUIRED 1
+#define NOMX_AUTH_PLAINTEXT 1
+#include "dev-config.h"

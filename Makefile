@@ -5,6 +5,7 @@
 #   make run                dev config in the foreground on 127.0.0.1:2525,
 #                           SMTPS on 2465 (PORT=, TLSPORT=, SPOOL= override)
 #   make test               every test; ends with "N passed, N failed"
+#   make fuzz               libFuzzer targets (FUZZ_SECONDS=60 each)
 #   make lint               cppcheck
 #   make clean
 #
@@ -43,7 +44,7 @@ SRCS := $(wildcard src/*.c)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 HDRS := $(wildcard src/*.h) config.h
 
-.PHONY: all dev legacy run test unit lint clean deps test-deps
+.PHONY: all dev legacy run test unit fuzz fuzz-deps lint clean deps test-deps
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/nomx
@@ -140,6 +141,34 @@ $(SMTP_SOURCE):
 test: test-deps $(DEVBUILD)/nomx $(LEGACYBUILD)/nomx $(UNIT_TESTS) $(SMTP_SOURCE)
 	@NOMX=$(DEVBUILD)/nomx NOMX_LEGACY=$(LEGACYBUILD)/nomx UNIT_DIR=$(DEVBUILD)/unit RUNNER="$(RUNNER)" \
 		TOOLS=$(TOP)/build/tools tests/run.sh
+
+# ---- fuzzing (libFuzzer, clang from Debian) ----
+
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	-DNOMX_LOCAL_CONFIG='"$(TOP)/tests/dev-config.h"' -Isrc -I$(BEARSSL_SRC)/inc
+FUZZ_TARGETS := $(patsubst tests/fuzz/%_fuzz.c,$(TOP)/build/fuzz/%_fuzz,$(wildcard tests/fuzz/*_fuzz.c))
+FUZZ_SRCS_frame := src/frame.c src/base64.c src/crc32c.c
+
+$(TOP)/build/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(HDRS) | fuzz-deps $(BEARSSL_SRC)/inc/bearssl.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS_$*)
+
+# Each target for FUZZ_SECONDS on a copy of its seed corpus; any crash,
+# leak or sanitizer report fails.
+fuzz-deps:
+	@board/setup.sh build clang libclang-rt-14-dev
+
+fuzz: fuzz-deps $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do n=$$(basename $$t _fuzz); \
+		mkdir -p $(TOP)/build/fuzz/corpus-$$n && cp -n tests/fuzz/corpus/$$n/* $(TOP)/build/fuzz/corpus-$$n/ 2>/dev/null; \
+		echo "fuzz $$n for $(FUZZ_SECONDS) s"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/$$n.dict -print_final_stats=1 \
+			-artifact_prefix=$(TOP)/build/fuzz/$$n- $(TOP)/build/fuzz/corpus-$$n \
+			> $(TOP)/build/fuzz/$$n.log 2>&1; rc=$$?; tail -6 $(TOP)/build/fuzz/$$n.log; \
+		[ $$rc = 0 ] || { echo "fuzz $$n FAILED (build/fuzz/$$n.log)"; exit 1; }; \
+	done
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \

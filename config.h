@@ -326,6 +326,15 @@
 #define NOMX_AUTH_PLAINTEXT 0
 #endif
 
+/* ---- Fetch ---------------------------------------------------------- */
+
+/* `nomx fetch`, the collector's side, in the same binary (about 10 KiB).
+ * Devices need only `nomx spool export` and `ack`; a board whose image
+ * is never used as a collector may set 0. */
+#ifndef NOMX_FETCH
+#define NOMX_FETCH 1
+#endif
+
 /* Trace every session state change to the log (debugging builds). */
 #ifndef NOMX_TRACE
 #define NOMX_TRACE 0

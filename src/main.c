@@ -23,6 +23,7 @@
 #include "../config.h"
 #include "addr.h"
 #include "conn.h"
+#include "fetch.h"
 #include "keygen.h"
 #include "log.h"
 #include "loop.h"
@@ -40,7 +41,9 @@ usage(void)
 	fprintf(stderr,
 	    "usage: nomx [-f] [-l addr] [-p port] [-P tlsport] [-s spooldir]  serve SMTP\n"
 	    "       nomx -i [-s spooldir]               one session on stdin/stdout\n"
-	    "       nomx [-s spooldir] spool ls|cat SEQ read the spool\n"
+	    "       nomx [-s spooldir] spool ls|cat SEQ|status|fsck [--repair]\n"
+	    "       nomx [-s spooldir] spool export [--from SEQ] | ack SEQ TOKEN\n"
+	    "       nomx fetch (--ssh HOST|--serial TTY|--cmd CMD) (--maildir DIR|--mbox F|--mda CMD)\n"
 	    "       nomx [-s spooldir] keygen [-f]      make the TLS key and certificate\n"
 	    "       nomx -V                             print the compiled-in configuration\n");
 	exit(NOMX_EXIT_USAGE);
@@ -252,6 +255,11 @@ main(int argc, char **argv)
 		if (strcmp(argv[optind], "spool") == 0) {
 			return spooltool_main(spooldir, argc - optind - 1, argv + optind + 1);
 		}
+#if NOMX_FETCH
+		if (strcmp(argv[optind], "fetch") == 0) {
+			return fetch_main(argc - optind - 1, argv + optind + 1);
+		}
+#endif
 #if NOMX_TLS
 		if (strcmp(argv[optind], "keygen") == 0) {
 			return keygen_main(spooldir, argc - optind - 1, argv + optind + 1);

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "rand.h"
 #include "spool.h"
+#include "spool_ack.h"
 #include "spool_scan.h"
 
 #define TMPFS_MAGIC_ 0x01021994
@@ -43,6 +44,8 @@ static struct {
 	uint64_t bytes;		/* all segments */
 	uint64_t msgs;		/* all records */
 	int rotate;		/* start a new segment before the next append */
+	struct spool_ack ack;	/* what the collector has acknowledged */
+	int64_t refreshed_ms;	/* when usage was last re-read from disk */
 } sp = { .dirfd = -1, .segdirfd = -1, .fd = -1, .next_seq = 1 };
 
 static uint64_t segs[SPOOL_MAX_SEGS];
@@ -80,28 +83,33 @@ spool_mkdirs(const char *dir)
 	return 0;
 }
 
-/* A random device id, made once per spool: names this spool's mail at
- * the collector.  Written to a temporary name and renamed: the only
- * rename the spool ever does, once in its life. */
+/* A file of n random bytes in hex, made once per spool: written to a
+ * temporary name and renamed, the only renames the spool ever does,
+ * once in its life.  ID names this spool's mail at the collector;
+ * SECRET keys the export session tokens (0600, never shown). */
 static void
-spool_make_id(void)
+spool_make_random_file(const char *name, size_t n)
 {
-	unsigned char r[8];
-	char line[24];
+	unsigned char r[32];
+	char line[2 * sizeof(r) + 2], tmp[16];
+	size_t len = 2 * n + 1;
 	int fd;
 
-	if (faccessat(sp.dirfd, "ID", F_OK, 0) == 0) {
+	if (faccessat(sp.dirfd, name, F_OK, 0) == 0) {
 		return;
 	}
-	if (rand_bytes(r, sizeof(r)) < 0) {
+	if (n > sizeof(r) || rand_bytes(r, n) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "spool: no randomness from the kernel");
 	}
-	snprintf(line, sizeof(line), "%02x%02x%02x%02x%02x%02x%02x%02x\n",
-	    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-	fd = openat(sp.dirfd, "ID.tmp", O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, line, 17) != 17 || fsync(fd) < 0 || close(fd) < 0 ||
-	    renameat(sp.dirfd, "ID.tmp", sp.dirfd, "ID") < 0 || fsync(sp.dirfd) < 0) {
-		log_die(NOMX_EXIT_SYSTEM, "spool: cannot write ID: %s", strerror(errno));
+	for (size_t i = 0; i < n; i++) {
+		snprintf(line + 2 * i, 3, "%02x", r[i]);
+	}
+	line[2 * n] = '\n';
+	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	fd = openat(sp.dirfd, tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, line, len) != (ssize_t)len || fsync(fd) < 0 || close(fd) < 0 ||
+	    renameat(sp.dirfd, tmp, sp.dirfd, name) < 0 || fsync(sp.dirfd) < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "spool: cannot write %s: %s", name, strerror(errno));
 	}
 }
 
@@ -182,8 +190,8 @@ spool_recover_seg(uint64_t first, int last)
 static int
 spool_count_cb(void *ctx, int fd, const struct spool_rec *r, const unsigned char *env, off_t off)
 {
-	(void)ctx, (void)fd, (void)r, (void)env, (void)off;
-	sp.msgs++;
+	(void)ctx, (void)fd, (void)env, (void)off;
+	sp.msgs += r->seq > sp.ack.acked;	/* the quota counts what is not acked */
 	return 0;
 }
 
@@ -228,7 +236,11 @@ spool_open(const char *dir)
 		log_die(NOMX_EXIT_SYSTEM, "spool: %s is in use by another nomx (LOCK): %s", dir,
 		    strerror(errno));
 	}
-	spool_make_id();
+	spool_make_random_file("ID", 8);
+	spool_make_random_file(SPOOL_SECRET_FILE, SPOOL_SECRET_LEN);
+	if (spool_ack_read(sp.dirfd, &sp.ack) < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "spool: cannot read %s/ACK: %s", dir, strerror(errno));
+	}
 	n = spool_scan_list(sp.dirfd, segs, SPOOL_MAX_SEGS);
 	if (n == SPOOL_MAX_SEGS) {
 		log_die(NOMX_EXIT_SYSTEM, "spool: more than %d segments", SPOOL_MAX_SEGS);
@@ -237,16 +249,21 @@ spool_open(const char *dir)
 		spool_recover_seg(segs[i], i + 1 == n);
 	}
 	spool_count();
+	/* Sequence numbers are never reused, even when every segment that
+	 * held them has been acknowledged and removed. */
+	if (sp.ack.acked >= sp.next_seq) {
+		sp.next_seq = sp.ack.acked + 1;
+	}
 	sp.durable_seq = sp.written_seq = sp.next_seq - 1;
-	log_info("spool dir=%s segments=%zu messages=%llu bytes=%llu next=%llu", dir, n,
+	log_info("spool dir=%s segments=%zu unacked=%llu bytes=%llu acked=%llu next=%llu", dir, n,
 	    (unsigned long long)sp.msgs, (unsigned long long)sp.bytes,
-	    (unsigned long long)sp.next_seq);
+	    (unsigned long long)sp.ack.acked, (unsigned long long)sp.next_seq);
 }
 
 int
 spool_chown(unsigned uid, unsigned gid)
 {
-	static const char *const files[] = { "ID", "LOCK" };
+	static const char *const files[] = { "ID", SPOOL_SECRET_FILE, "LOCK" };
 	char name[40];
 
 	if (fchown(sp.dirfd, uid, gid) < 0 || fchown(sp.segdirfd, uid, gid) < 0) {
@@ -257,6 +274,9 @@ spool_chown(unsigned uid, unsigned gid)
 			return -1;
 		}
 	}
+	if (fchownat(sp.dirfd, SPOOL_ACK_FILE, uid, gid, 0) < 0 && errno != ENOENT) {
+		return -1;
+	}
 	for (size_t i = 0, n = spool_scan_list(sp.dirfd, segs, SPOOL_MAX_SEGS); i < n; i++) {
 		spool_seg_name(segs[i], name, sizeof(name));
 		if (fchownat(sp.dirfd, name, uid, gid, 0) < 0) {
@@ -266,20 +286,63 @@ spool_chown(unsigned uid, unsigned gid)
 	return 0;
 }
 
-enum spool_err
-spool_room(uint64_t n)
+/* `nomx spool ack` (another process) removes acknowledged segments:
+ * re-read the segment sizes and the ACK file, so a full spool accepts
+ * mail again as soon as the collector has fetched, without a restart. */
+static void
+spool_refresh(void)
+{
+	struct spool_ack a;
+	struct stat st;
+	char name[40];
+	uint64_t bytes = 0;
+	size_t n = spool_scan_list(sp.dirfd, segs, SPOOL_MAX_SEGS);
+
+	for (size_t i = 0; i < n; i++) {
+		spool_seg_name(segs[i], name, sizeof(name));
+		if (fstatat(sp.dirfd, name, &st, 0) == 0) {
+			bytes += (uint64_t)st.st_size;
+		}
+	}
+	sp.bytes = bytes;
+	if (spool_ack_read(sp.dirfd, &a) == 0 && a.acked > sp.ack.acked) {
+		uint64_t gone = a.acked - sp.ack.acked;
+		sp.msgs = sp.msgs > gone ? sp.msgs - gone : 0;
+		sp.ack = a;
+	}
+}
+
+static int
+spool_over(uint64_t n)
 {
 	struct statvfs vfs;
 
 	if (sp.bytes + n + SPOOL_REC_HDR + SPOOL_REC_TRL > NOMX_QUOTA_BYTES ||
 	    sp.msgs >= NOMX_QUOTA_MSGS) {
+		return 1;
+	}
+	return fstatvfs(sp.dirfd, &vfs) == 0 &&
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize < n + NOMX_FS_RESERVE;
+}
+
+enum spool_err
+spool_room(uint64_t n)
+{
+	struct timespec ts;
+	int64_t now;
+
+	if (!spool_over(n)) {
+		return SPOOL_OK;
+	}
+	/* Full: perhaps acks freed space since.  At most once a second. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now - sp.refreshed_ms < 1000 && sp.refreshed_ms != 0) {
 		return SPOOL_EQUOTA;
 	}
-	if (fstatvfs(sp.dirfd, &vfs) == 0 &&
-	    (uint64_t)vfs.f_bavail * vfs.f_frsize < n + NOMX_FS_RESERVE) {
-		return SPOOL_EQUOTA;
-	}
-	return SPOOL_OK;
+	sp.refreshed_ms = now;
+	spool_refresh();
+	return spool_over(n) ? SPOOL_EQUOTA : SPOOL_OK;
 }
 
 uint64_t

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crc32c.h"
@@ -144,4 +145,52 @@ void
 spool_seg_name(uint64_t first_seq, char *buf, size_t len)
 {
 	snprintf(buf, len, SPOOL_SEG_DIR "/%016llx.nmx", (unsigned long long)first_seq);
+}
+
+/* Stops the whole walk once the callback asks to. */
+struct scan_all {
+	spool_rec_fn *fn;
+	void *ctx;
+	int stop;
+};
+
+static int
+scan_all_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned char *env, off_t body)
+{
+	struct scan_all *a = vctx;
+
+	a->stop = a->fn(a->ctx, fd, r, env, body);
+	return a->stop;
+}
+
+int
+spool_scan_all(int dirfd, uint64_t from, spool_rec_fn *fn, void *ctx)
+{
+	static uint64_t firsts[SPOOL_MAX_SEGS];
+	struct scan_all a = { fn, ctx, 0 };
+	size_t n = spool_scan_list(dirfd, firsts, SPOOL_MAX_SEGS);
+	char name[40];
+
+	for (size_t i = 0; i < n && !a.stop; i++) {
+		struct stat st;
+		uint64_t seq = 0;
+		int torn, fd;
+
+		if (i + 1 < n && firsts[i + 1] <= from) {
+			continue;	/* wholly before from */
+		}
+		spool_seg_name(firsts[i], name, sizeof(name));
+		if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC)) < 0) {
+			if (errno == ENOENT) {
+				continue;	/* acknowledged and removed meanwhile */
+			}
+			fprintf(stderr, "nomx: %s: %s\n", name, strerror(errno));
+			return -1;
+		}
+		if (fstat(fd, &st) == 0) {
+			spool_scan_seg(fd, st.st_size, scan_all_cb, &a, &torn, &seq);
+		}
+		close(fd);
+	}
+	return 0;
 }

@@ -40,6 +40,11 @@ size_t spool_scan_list(int dirfd, uint64_t *firsts, size_t max);
 /* "seg/%016llx.nmx" into buf (at least 32 bytes). */
 void spool_seg_name(uint64_t first_seq, char *buf, size_t len);
 
+/* Walk every valid record of every segment that may hold seqs >= from
+ * (0: all), in order, until fn returns non-zero.  0, or -1 with the
+ * reason printed.  Segments removed meanwhile are skipped. */
+int spool_scan_all(int dirfd, uint64_t from, spool_rec_fn *fn, void *ctx);
+
 /* Read exactly n bytes at off; 0 or -1. */
 int spool_pread_full(int fd, void *buf, size_t n, off_t off);
 

@@ -5,17 +5,27 @@
  *   nomx spool cat SEQ   the message as it will be delivered: a
  *                        Return-Path: line from the envelope, then the
  *                        stored bytes (our Received: first)
+ *   nomx spool status    counts, bytes, oldest unacknowledged, quota use
+ *   nomx spool fsck [--repair]
+ *                        verify every segment and the ACK file; with
+ *                        --repair (daemon stopped) cut torn tails
+ *   nomx spool export, ack: see export.c
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../config.h"
+#include "export.h"
 #include "log.h"
+#include "spool_ack.h"
 #include "spool_scan.h"
 #include "spooltool.h"
 
@@ -25,6 +35,8 @@ struct tool_ctx {
 	uint64_t want;		/* cat: the seq; ls: 0 */
 	int found;
 	int failed;
+	uint64_t acked;		/* status: count what is above it */
+	uint64_t msgs, unacked, oldest_ms, last;
 };
 
 static void
@@ -105,47 +117,165 @@ tool_cat_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned char *
 static int
 tool_walk(int dirfd, spool_rec_fn *fn, struct tool_ctx *ctx)
 {
-	size_t n = spool_scan_list(dirfd, tool_segs, SPOOL_MAX_SEGS);
-	char name[40];
+	return spool_scan_all(dirfd, ctx->want, fn, ctx);
+}
 
-	for (size_t i = 0; i < n; i++) {
-		struct stat st;
-		uint64_t seq = 0;
-		int torn, fd;
+static int
+tool_status_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned char *env, off_t body)
+{
+	struct tool_ctx *ctx = vctx;
 
-		/* cat: skip segments that start after the wanted seq's one. */
-		if (ctx->want && i + 1 < n && tool_segs[i + 1] <= ctx->want) {
-			continue;
-		}
-		spool_seg_name(tool_segs[i], name, sizeof(name));
-		if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC)) < 0) {
-			if (errno == ENOENT) {
-				continue;	/* acknowledged and removed meanwhile */
-			}
-			fprintf(stderr, "nomx: %s: %s\n", name, strerror(errno));
-			return -1;
-		}
-		if (fstat(fd, &st) == 0) {
-			spool_scan_seg(fd, st.st_size, fn, ctx, &torn, &seq);
-		}
-		close(fd);
-		if (ctx->found) {
-			break;
+	(void)fd, (void)env, (void)body;
+	ctx->msgs++;
+	ctx->last = r->seq;
+	if (r->seq > ctx->acked) {
+		if (ctx->unacked++ == 0) {
+			ctx->oldest_ms = r->t_ms;
 		}
 	}
 	return 0;
+}
+
+static int
+tool_status(int dirfd)
+{
+	struct tool_ctx ctx = { 0 };
+	struct spool_ack ack;
+	struct statvfs vfs;
+	struct stat st;
+	char dev[17] = "(none)", name[40], when[32] = "-";
+	uint64_t bytes = 0;
+	size_t n = spool_scan_list(dirfd, tool_segs, SPOOL_MAX_SEGS);
+
+	if (spool_ack_read(dirfd, &ack) < 0) {
+		fprintf(stderr, "nomx: spool ACK: %s\n", strerror(errno));
+		return NOMX_EXIT_SYSTEM;
+	}
+	spool_dev_id(dirfd, dev);
+	for (size_t i = 0; i < n; i++) {
+		spool_seg_name(tool_segs[i], name, sizeof(name));
+		if (fstatat(dirfd, name, &st, 0) == 0) {
+			bytes += (uint64_t)st.st_size;
+		}
+	}
+	ctx.acked = ack.acked;
+	if (tool_walk(dirfd, tool_status_cb, &ctx) < 0) {
+		return NOMX_EXIT_SYSTEM;
+	}
+	if (ctx.unacked > 0) {
+		time_t t = (time_t)(ctx.oldest_ms / 1000);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	printf("device      %s\n"
+	    "segments    %zu, %llu bytes (quota %llu, %.0f%%)\n"
+	    "messages    %llu stored, %llu not acknowledged (quota %llu)\n"
+	    "oldest      %s (oldest not acknowledged)\n"
+	    "acked       %llu\n"
+	    "last        %llu\n",
+	    dev, n, (unsigned long long)bytes, (unsigned long long)NOMX_QUOTA_BYTES,
+	    100.0 * (double)bytes / (double)NOMX_QUOTA_BYTES, (unsigned long long)ctx.msgs,
+	    (unsigned long long)ctx.unacked, (unsigned long long)NOMX_QUOTA_MSGS, when,
+	    (unsigned long long)ack.acked, (unsigned long long)(ctx.last > ack.acked ? ctx.last :
+	    ack.acked));
+	if (fstatvfs(dirfd, &vfs) == 0) {
+		printf("free        %llu bytes (reserve %llu)\n",
+		    (unsigned long long)vfs.f_bavail * vfs.f_frsize,
+		    (unsigned long long)NOMX_FS_RESERVE);
+	}
+	return 0;
+}
+
+/* Verify every segment (and cut torn tails with repair). */
+static int
+tool_fsck(int dirfd, int repair)
+{
+	size_t n = spool_scan_list(dirfd, tool_segs, SPOOL_MAX_SEGS);
+	struct spool_ack ack;
+	int problems = 0, lock = -1;
+	char name[40];
+
+	if (repair) {
+		lock = openat(dirfd, "LOCK", O_RDWR | O_CLOEXEC);
+		if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+			fprintf(stderr, "nomx: spool fsck --repair: the daemon is running (LOCK); "
+			    "stop it first\n");
+			return NOMX_EXIT_SYSTEM;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		uint64_t seq = 0;
+		int torn = 0, fd;
+		off_t end;
+
+		spool_seg_name(tool_segs[i], name, sizeof(name));
+		if ((fd = openat(dirfd, name, (repair ? O_RDWR : O_RDONLY) | O_CLOEXEC)) < 0 ||
+		    fstat(fd, &st) < 0) {
+			printf("%s: cannot open: %s\n", name, strerror(errno));
+			problems++;
+			continue;
+		}
+		end = spool_scan_seg(fd, st.st_size, NULL, NULL, &torn, &seq);
+		if (end < 0) {
+			printf("%s: bad segment header\n", name);
+			problems++;
+		} else if (torn) {
+			printf("%s: %lld bytes after the last valid record (seq %llu)%s\n", name,
+			    (long long)(st.st_size - end), (unsigned long long)seq,
+			    repair ? ": cut" : "");
+			if (repair && (ftruncate(fd, end) < 0 || fdatasync(fd) < 0)) {
+				printf("%s: cannot cut: %s\n", name, strerror(errno));
+				problems++;
+			}
+			problems += !repair;
+		} else {
+			printf("%s: ok, %lld bytes, last seq %llu\n", name, (long long)st.st_size,
+			    (unsigned long long)seq);
+		}
+		close(fd);
+	}
+	if (spool_ack_read(dirfd, &ack) < 0) {
+		printf("ACK: cannot read: %s\n", strerror(errno));
+		problems++;
+	} else if (ack.bad_slots > 0) {
+		printf("ACK: %d damaged slot%s; acked %llu from the other\n", ack.bad_slots,
+		    ack.bad_slots > 1 ? "s" : "", (unsigned long long)ack.acked);
+		problems += ack.slot < 0;
+	} else {
+		printf("ACK: ok, acked %llu\n", (unsigned long long)ack.acked);
+	}
+	if (lock >= 0) {
+		close(lock);
+	}
+	printf("%s\n", problems ? "problems found" : "clean");
+	return problems ? 1 : 0;
+}
+
+static void
+tool_usage(void)
+{
+	fprintf(stderr, "usage: nomx spool ls | cat SEQ | status | fsck [--repair] |\n"
+	    "                  export [--from SEQ] | ack SEQ TOKEN\n");
 }
 
 int
 spooltool_main(const char *spooldir, int argc, char **argv)
 {
 	struct tool_ctx ctx = { 0 };
-	int dirfd;
+	int dirfd, rc = 0;
 	char *end;
 
 	if (argc < 1) {
-		fprintf(stderr, "usage: nomx spool ls | cat SEQ\n");
+		tool_usage();
 		return NOMX_EXIT_USAGE;
+	}
+	if (strcmp(argv[0], "export") == 0) {
+		return export_main(spooldir, argc - 1, argv + 1);
+	}
+	if (strcmp(argv[0], "ack") == 0) {
+		return ack_main(spooldir, argc - 1, argv + 1);
 	}
 	if ((dirfd = open(spooldir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		fprintf(stderr, "nomx: spool %s: %s\n", spooldir, strerror(errno));
@@ -168,12 +298,17 @@ spooltool_main(const char *spooldir, int argc, char **argv)
 			fprintf(stderr, "nomx: spool cat: no message %s\n", argv[1]);
 			return 1;
 		}
+	} else if (strcmp(argv[0], "status") == 0 && argc == 1) {
+		rc = tool_status(dirfd);
+	} else if (strcmp(argv[0], "fsck") == 0 &&
+	    (argc == 1 || (argc == 2 && strcmp(argv[1], "--repair") == 0))) {
+		rc = tool_fsck(dirfd, argc == 2);
 	} else {
-		fprintf(stderr, "usage: nomx spool ls | cat SEQ\n");
+		tool_usage();
 		return NOMX_EXIT_USAGE;
 	}
 	if (fflush(stdout) != 0) {
 		return NOMX_EXIT_SYSTEM;
 	}
-	return 0;
+	return rc;
 }

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * `nomx fetch`: the collecting machine's side (see fetch.c).
+ * Exit status: 0 all fetched and acknowledged; 2 transport (ssh,
+ * serial, command) failed; 3 a message stayed damaged after the
+ * retries; 4 delivery failed (Maildir, mbox, MDA, state file); 5 the
+ * device refused the ack; 100 usage.  On every failure nothing that
+ * was not durably delivered is acknowledged, so running it again is
+ * always safe.
+ */
+#ifndef NOMX_FETCH_H
+#define NOMX_FETCH_H
+
+int fetch_main(int argc, char **argv);
+
+#endif

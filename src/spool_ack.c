@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bearssl.h>
+
+#include "crc32c.h"
+#include "frame.h"
+#include "spool_ack.h"
+
+static void
+put64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++) {
+		p[i] = (unsigned char)(v >> (8 * i));
+	}
+}
+
+static uint64_t
+get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--) {
+		v = v << 8 | p[i];
+	}
+	return v;
+}
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++) {
+		p[i] = (unsigned char)(v >> (8 * i));
+	}
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int
+spool_ack_read(int dirfd, struct spool_ack *a)
+{
+	unsigned char buf[2 * SPOOL_ACK_SLOT];
+	ssize_t n;
+	int fd = openat(dirfd, SPOOL_ACK_FILE, O_RDONLY | O_CLOEXEC);
+
+	memset(a, 0, sizeof(*a));
+	a->slot = -1;
+	if (fd < 0) {
+		return errno == ENOENT ? 0 : -1;
+	}
+	n = pread(fd, buf, sizeof(buf), 0);
+	close(fd);
+	if (n < 0) {
+		return -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		const unsigned char *s = buf + i * SPOOL_ACK_SLOT;
+		if (n < (i + 1) * SPOOL_ACK_SLOT || memcmp(s, "NMXA", 4) != 0 ||
+		    get32(s + 28) != crc32c(0, s, 28)) {
+			/* A never-written slot is all zeros: not damage. */
+			int zero = n >= (i + 1) * SPOOL_ACK_SLOT;
+			for (int k = 0; zero && k < SPOOL_ACK_SLOT; k++) {
+				zero = s[k] == 0;
+			}
+			a->bad_slots += !zero;
+			continue;
+		}
+		if (a->slot < 0 || get64(s + 8) > a->epoch) {
+			a->slot = i;
+			a->epoch = get64(s + 8);
+			a->acked = get64(s + 16);
+			a->token_crc = get32(s + 24);
+		}
+	}
+	return 0;
+}
+
+/* A new ACK file: both slots zero, durable, its name too. */
+static int
+spool_ack_create(int dirfd)
+{
+	unsigned char zero[2 * SPOOL_ACK_SLOT] = { 0 };
+	int fd = openat(dirfd, SPOOL_ACK_FILE, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		return errno == EEXIST ? 0 : -1;
+	}
+	if (pwrite(fd, zero, sizeof(zero), 0) != (ssize_t)sizeof(zero) || fsync(fd) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return fsync(dirfd);
+}
+
+int
+spool_ack_write(int dirfd, struct spool_ack *cur, uint64_t acked, uint32_t token_crc)
+{
+	unsigned char s[SPOOL_ACK_SLOT] = { 'N', 'M', 'X', 'A' };
+	int slot = cur->slot == 0 ? 1 : 0, fd;
+
+	if (spool_ack_create(dirfd) < 0 ||
+	    (fd = openat(dirfd, SPOOL_ACK_FILE, O_WRONLY | O_CLOEXEC)) < 0) {
+		return -1;
+	}
+	put64(s + 8, cur->epoch + 1);
+	put64(s + 16, acked);
+	put32(s + 24, token_crc);
+	put32(s + 28, crc32c(0, s, 28));
+	if (pwrite(fd, s, sizeof(s), slot * SPOOL_ACK_SLOT) != (ssize_t)sizeof(s) ||
+	    fdatasync(fd) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	cur->epoch++;
+	cur->acked = acked;
+	cur->token_crc = token_crc;
+	cur->slot = slot;
+	return 0;
+}
+
+static int
+spool_read_hex(int dirfd, const char *name, unsigned char *out, size_t n)
+{
+	char buf[2 * SPOOL_SECRET_LEN + 2];
+	ssize_t r;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		return -1;
+	}
+	r = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (r < (ssize_t)(2 * n)) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char h[3] = { buf[2 * i], buf[2 * i + 1], 0 };
+		char *end;
+		out[i] = (unsigned char)strtoul(h, &end, 16);
+		if (*end != '\0') {
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+spool_secret(int dirfd, unsigned char key[SPOOL_SECRET_LEN])
+{
+	return spool_read_hex(dirfd, SPOOL_SECRET_FILE, key, SPOOL_SECRET_LEN);
+}
+
+int
+spool_dev_id(int dirfd, char id[17])
+{
+	unsigned char raw[8];
+
+	if (spool_read_hex(dirfd, "ID", raw, sizeof(raw)) < 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	}
+	return 0;
+}
+
+static void
+spool_token_mac(const unsigned char key[SPOOL_SECRET_LEN], const char *dev, uint64_t from,
+    uint64_t last, char hex[17])
+{
+	br_hmac_key_context kc;
+	br_hmac_context hc;
+	unsigned char mac[32];
+	char msg[96];
+	int n = snprintf(msg, sizeof(msg), "nmx-export %s %llu %llu", dev,
+	    (unsigned long long)from, (unsigned long long)last);
+
+	br_hmac_key_init(&kc, &br_sha256_vtable, key, SPOOL_SECRET_LEN);
+	br_hmac_init(&hc, &kc, 0);
+	br_hmac_update(&hc, msg, (size_t)n);
+	br_hmac_out(&hc, mac);
+	for (int i = 0; i < 8; i++) {
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	}
+}
+
+void
+spool_token(const unsigned char key[SPOOL_SECRET_LEN], const char *dev, uint64_t from,
+    uint64_t last, char *out, size_t cap)
+{
+	char hex[17];
+
+	spool_token_mac(key, dev, from, last, hex);
+	snprintf(out, cap, "%llu-%llu-%s", (unsigned long long)from, (unsigned long long)last, hex);
+}
+
+int
+spool_token_check(const unsigned char key[SPOOL_SECRET_LEN], const char *dev,
+    const char *token, uint64_t *from, uint64_t *last)
+{
+	char want[FRAME_TOKEN_MAX], *end;
+	unsigned diff = 0;
+	size_t n;
+
+	errno = 0;
+	*from = strtoull(token, &end, 10);
+	if (*end != '-' || errno != 0) {
+		return -1;
+	}
+	*last = strtoull(end + 1, &end, 10);
+	if (*end != '-' || errno != 0 || *last < *from - 1) {
+		return -1;
+	}
+	spool_token(key, dev, *from, *last, want, sizeof(want));
+	n = strlen(want);
+	if (strlen(token) != n) {
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		diff |= (unsigned)(want[i] ^ token[i]);
+	}
+	return diff == 0 ? 0 : -1;
+}

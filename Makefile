@@ -6,6 +6,10 @@
 #                           SMTPS on 2465 (PORT=, TLSPORT=, SPOOL= override)
 #   make test               every test; ends with "N passed, N failed"
 #   make fuzz               libFuzzer targets (FUZZ_SECONDS=60 each)
+#   make sizes              flash and static RAM of every board, with and
+#                           without TLS, and what each part costs
+#   make install DESTDIR=   binary, man page, init files (INIT=systemd|openwrt|busybox)
+#   make BOARD=mipsel ipk   an OpenWrt package
 #   make lint               cppcheck
 #   make clean
 #
@@ -14,6 +18,8 @@
 
 BOARD ?= host
 include board/$(BOARD)/board.mk
+STRIP ?= strip
+SIZE ?= size
 
 TOP := $(abspath .)
 BUILD := $(TOP)/build/$(BOARD)
@@ -28,8 +34,9 @@ BEARSSL_DEBVER := 0.6+dfsg.1-3
 BEARSSL_SHA256 ?= 102a625bd8f6155260867a50c508df8d8c3f796985dd744df1a68e5cd1a79004
 BEARSSL_TGZ := $(SRCDIR)/bearssl-0.6.orig.tar.xz
 BEARSSL_SRC ?= $(SRCDIR)/bearssl-0.6
-BEARSSL_LIB := $(BUILD)/bearssl/libbearssl.a
+BEARSSL_LIB := $(TOP)/build/$(BOARD)/bearssl/libbearssl.a
 
+VERSION := 0.3.0
 PORT ?= 2525
 TLSPORT ?= 2465
 SPOOL ?= $(DEVBUILD)/spool
@@ -37,14 +44,14 @@ SPOOL ?= $(DEVBUILD)/spool
 CSTD := -std=c11 -D_GNU_SOURCE
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
-CFLAGS := $(CSTD) $(WARN) $(OPT) $(BOARD_CFLAGS) -I$(BEARSSL_SRC)/inc
+CFLAGS := $(CSTD) $(WARN) $(OPT) $(BOARD_CFLAGS) -I$(BEARSSL_SRC)/inc -DNOMX_VERSION='"$(VERSION)"' 
 LDFLAGS := -static -Wl,--gc-sections $(BOARD_LDFLAGS)
 
 SRCS := $(wildcard src/*.c)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 HDRS := $(wildcard src/*.h) config.h
 
-.PHONY: all dev legacy run test unit fuzz fuzz-deps lint clean deps test-deps
+.PHONY: all dev legacy run test unit fuzz fuzz-deps sizes install ipk lint clean deps test-deps
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/nomx
@@ -71,7 +78,7 @@ BEARSSL_CFLAGS := -std=c99 -Os -ffunction-sections -fdata-sections $(BOARD_CFLAG
 
 # BearSSL's own Makefile assumes its conf/; compiling its sources here
 # keeps one compiler and one set of flags per board.
-$(BEARSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h
+$(BEARSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h | deps
 	@mkdir -p $(@D)/obj
 	@echo "  BEARSSL $(BOARD)"
 	@cd $(BEARSSL_SRC)/src && find . -name '*.c' | sed 's|^\./||' | \
@@ -102,14 +109,14 @@ endef
 $(eval $(call test_build,dev,tests/dev-config.h))
 $(eval $(call test_build,legacy,tests/legacy-config.h))
 
-$(BUILD)/obj/%.o: src/%.c $(HDRS) $(BEARSSL_LIB) | deps
+$(BUILD)/obj/%.o: src/%.c $(HDRS) $(BOARD_CONFIG) board/$(BOARD)/board.mk $(LOCAL_CONFIG) $(BEARSSL_LIB) | deps
 	@mkdir -p $(@D)
 	@echo "  CC $(BOARD) $<"
 	@$(CC) $(CFLAGS) $(REL_DEFS) -c $< -o $@
 
-$(BUILD)/nomx: $(SRCS:src/%.c=$(BUILD)/obj/%.o) $(BEARSSL_LIB)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BEARSSL_LIB)
-	@size $@
+$(BUILD)/nomx: $(SRCS:src/%.c=$(BUILD)/obj/%.o) $(BEARSSL_LIB) board/$(BOARD)/board.mk
+	$(CC) $(LDFLAGS) -Wl,-Map=$@.map -o $@ $(filter %.o,$^) $(BEARSSL_LIB)
+	@$(SIZE) $@
 
 run: deps $(DEVBUILD)/nomx
 	@[ -f $(SPOOL)/key.pem ] || $(DEVBUILD)/nomx -s $(SPOOL) keygen
@@ -138,8 +145,8 @@ $(SMTP_SOURCE):
 		&& dpkg -x postfix_*.deb $(TOP)/build/tools \
 		|| echo "nomx: could not fetch Postfix's smtp-source; the load test will be skipped"
 
-test: test-deps $(DEVBUILD)/nomx $(LEGACYBUILD)/nomx $(UNIT_TESTS) $(SMTP_SOURCE)
-	@NOMX=$(DEVBUILD)/nomx NOMX_LEGACY=$(LEGACYBUILD)/nomx UNIT_DIR=$(DEVBUILD)/unit RUNNER="$(RUNNER)" \
+test: test-deps $(BUILD)/nomx $(DEVBUILD)/nomx $(LEGACYBUILD)/nomx $(UNIT_TESTS) $(SMTP_SOURCE)
+	@BOARD=$(BOARD) NOMX=$(DEVBUILD)/nomx NOMX_LEGACY=$(LEGACYBUILD)/nomx UNIT_DIR=$(DEVBUILD)/unit RUNNER="$(RUNNER)" \
 		TOOLS=$(TOP)/build/tools tests/run.sh
 
 # ---- fuzzing (libFuzzer, clang from Debian) ----
@@ -169,6 +176,55 @@ fuzz: fuzz-deps $(FUZZ_TARGETS)
 			> $(TOP)/build/fuzz/$$n.log 2>&1; rc=$$?; tail -6 $(TOP)/build/fuzz/$$n.log; \
 		[ $$rc = 0 ] || { echo "fuzz $$n FAILED (build/fuzz/$$n.log)"; exit 1; }; \
 	done
+
+# ---- install and packages ----
+
+# INIT: which init files go with the binary (systemd, openwrt, busybox,
+# none); boards say what fits them.
+INIT ?= $(or $(BOARD_INIT),systemd)
+DESTDIR ?=
+PREFIX ?= /usr
+
+install: $(BUILD)/nomx
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/nomx
+	$(STRIP) -o $(DESTDIR)$(PREFIX)/sbin/nomx $(BUILD)/nomx
+	chmod 755 $(DESTDIR)$(PREFIX)/sbin/nomx
+ifneq ($(INIT),openwrt)
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 644 board/nomx.8 $(DESTDIR)$(PREFIX)/share/man/man8/nomx.8
+endif
+ifeq ($(INIT),systemd)
+	install -d $(DESTDIR)/lib/systemd/system
+	install -m 644 board/systemd/nomx.service $(DESTDIR)/lib/systemd/system/nomx.service
+endif
+ifeq ($(INIT),openwrt)
+	install -d $(DESTDIR)/etc/init.d
+	install -m 755 board/openwrt/files/nomx.init $(DESTDIR)/etc/init.d/nomx
+endif
+ifeq ($(INIT),busybox)
+	install -d $(DESTDIR)/etc/init.d
+	install -m 755 board/busybox/S50nomx $(DESTDIR)/etc/init.d/S50nomx
+endif
+
+# An .ipk for OpenWrt's opkg, built from `make install INIT=openwrt`.
+IPK := $(BUILD)/nomx_$(VERSION)_$(IPK_ARCH).ipk
+ipk: $(BUILD)/nomx
+	@[ -n "$(IPK_ARCH)" ] || { echo "nomx: board $(BOARD) has no IPK_ARCH"; exit 1; }
+	rm -rf $(BUILD)/ipk-root
+	$(MAKE) -s BOARD=$(BOARD) INIT=openwrt DESTDIR=$(BUILD)/ipk-root PREFIX=/usr install
+	python3 board/ipk.py $(IPK) $(BUILD)/ipk-root $(VERSION) $(IPK_ARCH)
+
+# ---- sizes: every board whose compiler is installed, with and without TLS ----
+
+BOARDS := $(filter-out openwrt,$(notdir $(patsubst %/board.mk,%,$(wildcard board/*/board.mk))))
+
+sizes:
+	@for b in $(BOARDS); do \
+		$(MAKE) -s BOARD=$$b all >/dev/null && \
+		$(MAKE) -s BOARD=$$b LOCAL_CONFIG=board/no-tls.h BUILD=$(TOP)/build/$$b-notls \
+			$(TOP)/build/$$b-notls/nomx >/dev/null || echo "nomx: $$b not built"; \
+	done
+	@python3 board/sizes.py $(BOARDS)
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \

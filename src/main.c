@@ -32,6 +32,10 @@
 #include "tls.h"
 #include "tls_cred.h"
 
+#ifndef NOMX_VERSION
+#define NOMX_VERSION "unknown"
+#endif
+
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -58,11 +62,11 @@ print_mailbox(const char *mailbox, const char *aliases)
 static void
 print_config(void)
 {
-	printf("nomx compiled-in configuration\n"
+	printf("nomx %s, compiled-in configuration\n"
 	    "  hostname           %s\n"
 	    "  static IP literal  [%s]\n"
 	    "  listen             %s port %d (SMTPS port %d)\n",
-	    NOMX_HOSTNAME, NOMX_STATIC_IP, NOMX_LISTEN_ADDR, NOMX_SMTP_PORT, NOMX_SMTPS_PORT);
+	    NOMX_VERSION, NOMX_HOSTNAME, NOMX_STATIC_IP, NOMX_LISTEN_ADDR, NOMX_SMTP_PORT, NOMX_SMTPS_PORT);
 	addr_each_mailbox(print_mailbox);
 	printf("  catch-all          %s\n"
 	    "  max connections    %d (%d per client address)\n"
@@ -274,7 +278,7 @@ main(int argc, char **argv)
 	if (inetd) {
 		char ip[48];
 		inetd_peer(ip, sizeof(ip));
-		spool_open(spooldir);
+		spool_open(spooldir, 1);
 		start_tls(spooldir);
 		drop_privileges(spooldir);
 		conn_add_inetd(0, 1, ip, loop_now());
@@ -282,7 +286,7 @@ main(int argc, char **argv)
 		return NOMX_EXIT_OK;
 	}
 	l[nl++] = (struct loop_listener){ listen_on(addr, port), 0 };
-	spool_open(spooldir);
+	spool_open(spooldir, 0);
 	if (start_tls(spooldir) && tlsport != 0) {
 		l[nl++] = (struct loop_listener){ listen_on(addr, tlsport), 1 };
 	}

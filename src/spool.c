@@ -217,7 +217,7 @@ spool_count(void)
 }
 
 void
-spool_open(const char *dir)
+spool_open(const char *dir, int wait)
 {
 	int lock;
 	size_t n;
@@ -232,7 +232,7 @@ spool_open(const char *dir)
 		log_die(NOMX_EXIT_SYSTEM, "spool: cannot open %s/seg: %s", dir, strerror(errno));
 	}
 	lock = openat(sp.dirfd, "LOCK", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+	if (lock < 0 || flock(lock, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "spool: %s is in use by another nomx (LOCK): %s", dir,
 		    strerror(errno));
 	}

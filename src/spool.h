@@ -40,8 +40,10 @@ struct spool_msg {
  * recover: cut a torn tail of the active segment, continue the
  * sequence.  All later access is relative to the folder's descriptor,
  * so the process may chroot into it.  Dies with a message on failure.
+ * With wait, waits for the lock (inetd mode: one short session after
+ * another) instead of refusing.
  */
-void spool_open(const char *dir);
+void spool_open(const char *dir, int wait);
 
 /* Give the spool folder and everything in it to uid/gid (before a
  * privilege drop); 0 or -1 with errno. */

@@ -7,3 +7,5 @@ BOARD_CFLAGS =
 RUNNER =
 # Debian packages the build needs for this board.
 BOARD_PACKAGES = musl-tools
+BOARD_INIT = systemd
+IPK_ARCH = x86_64

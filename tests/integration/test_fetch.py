@@ -14,9 +14,11 @@ import threading
 import time
 import tty
 
-from harness import NOMX, TMP, Server, Skip, deliver, is_root, nomx_cmd, session, expect
+from harness import (NOMX, RUNNER, TMP, Server, Skip, deliver, expect, is_root, nomx_cmd,
+                     session)
 
-ABS = os.path.abspath(NOMX)
+# How the device's nomx is run (through qemu-user on a foreign board).
+ABS = " ".join(RUNNER + [os.path.abspath(NOMX)])
 BODY = b"Subject: report %d\r\n\r\nbattery at %d%%\r\n.. stuffed dot\r\n"
 
 
@@ -39,7 +41,7 @@ def fetch(*args, timeout=120):
 
 
 def remote(s):
-    return "%s -s %s" % (os.path.abspath(NOMX), s.spool)
+    return "%s -s %s" % (ABS, s.spool)
 
 
 def maildir_files(md, box="alice"):
@@ -431,7 +433,8 @@ def test_full_spool_accepts_again_after_ack_without_restart():
             n += 1
         assert code == 452 and n == 8, (code, lines, n)
         md = os.path.join(s.dir, "md")
-        r = subprocess.run(nomx_cmd("fetch", "--cmd", "sh", "--remote", "%s -s %s" % (legacy,
+        dev = " ".join(RUNNER + [os.path.abspath(legacy)])
+        r = subprocess.run(nomx_cmd("fetch", "--cmd", "sh", "--remote", "%s -s %s" % (dev,
                            s.spool), "--maildir", md, binary=legacy), capture_output=True,
                            text=True)
         assert r.returncode == 0, r.stderr

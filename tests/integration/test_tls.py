@@ -12,7 +12,8 @@ import subprocess
 import threading
 import time
 
-from harness import (HOST, Client, Server, Skip, expect, queued_seq, session, stored_body)
+from harness import (HOST, Client, Server, Skip, expect, nomx_cmd, queued_seq, session,
+                     stored_body)
 
 MSG = b"From: ups@example.com\r\nSubject: on battery\r\n\r\nline 1\r\n..dot line\r\nlast\r\n"
 UNSTUFFED = b"From: ups@example.com\r\nSubject: on battery\r\n\r\nline 1\r\n.dot line\r\nlast\r\n"
@@ -71,8 +72,7 @@ def test_keygen_certificate_verifies_with_openssl():
                    capture_output=True)
     # Refuses to overwrite; -f replaces with a new key.
     before = open(s.cert).read()
-    r = subprocess.run([os.environ["NOMX"], "-s", s.spool, "keygen"], capture_output=True,
-                       text=True)
+    r = subprocess.run(nomx_cmd("-s", s.spool, "keygen"), capture_output=True, text=True)
     assert r.returncode == 1 and "exists" in r.stderr, r
     assert open(s.cert).read() == before
     s.keygen("-f")

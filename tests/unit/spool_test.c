@@ -48,7 +48,7 @@ write_spool(const char *d, int n)
 	if (pid == 0) {
 		unsigned char env[128];
 		size_t env_len = 0;
-		spool_open(d);
+		spool_open(d, 0);
 		spool_env_put(env, sizeof(env), &env_len, SPOOL_ENV_FROM, "a@b", 3);
 		spool_env_put(env, sizeof(env), &env_len, SPOOL_ENV_RCPT, "bob@x", 5);
 		for (int i = 0; i < n; i++) {
@@ -247,7 +247,7 @@ recovery_cuts_tail_and_continues(void)
 	spit(seg_path(d2, p, sizeof(p)), buf, (size_t)ends[3] - 5);	/* torn record 3 */
 	pid = fork();
 	if (pid == 0) {
-		spool_open(d2);
+		spool_open(d2, 0);
 		_exit(spool_next_seq() == 3 ? 0 : 5);
 	}
 	waitpid(pid, &status, 0);

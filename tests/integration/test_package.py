@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: ISC
+"""Install and packaging: `make install` for each init style, and the
+OpenWrt .ipk unpacked and checked the way opkg reads it."""
+import os
+import subprocess
+import tarfile
+import tempfile
+
+from harness import TMP
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BOARD = os.environ.get("BOARD", "host")
+
+
+def make(*args):
+    r = subprocess.run(["make", "-s", "BOARD=" + BOARD] + list(args), cwd=TOP,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+def board_var(name):
+    for line in open(os.path.join(TOP, "board", BOARD, "board.mk")):
+        if line.startswith(name + " ="):
+            return line.split("=", 1)[1].strip()
+    return ""
+
+
+def test_make_install_each_init_style():
+    for init, must in (("systemd", "lib/systemd/system/nomx.service"),
+                       ("openwrt", "etc/init.d/nomx"),
+                       ("busybox", "etc/init.d/S50nomx")):
+        root = tempfile.mkdtemp(prefix="nomx-install-", dir=TMP)
+        make("install", "INIT=" + init, "DESTDIR=" + root)
+        binary = os.path.join(root, "usr/sbin/nomx")
+        assert os.access(binary, os.X_OK), init
+        out = subprocess.run(["file", binary], capture_output=True, text=True).stdout
+        assert "statically linked" in out and "not stripped" not in out, out
+        assert os.path.exists(os.path.join(root, must)), (init, must)
+        if init != "openwrt":
+            man = open(os.path.join(root, "usr/share/man/man8/nomx.8")).read()
+            assert man.startswith(".\\\"") and ".TH NOMX 8" in man
+    unit = open(os.path.join(TOP, "board/systemd/nomx.service")).read()
+    for key in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ReadWritePaths=/var/spool/nomx",
+                "AmbientCapabilities=CAP_NET_BIND_SERVICE", "ExecReload=/bin/kill -HUP"):
+        assert key in unit, key
+
+
+def test_ipk_is_what_opkg_expects():
+    arch = board_var("IPK_ARCH")
+    out = make("ipk")
+    ipk = out.split(":")[0].strip().splitlines()[-1]
+    assert ipk.endswith("_%s.ipk" % arch), out
+    d = tempfile.mkdtemp(prefix="nomx-ipk-", dir=TMP)
+    subprocess.run(["ar", "x", ipk], cwd=d, check=True)
+    members = subprocess.run(["ar", "t", ipk], capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert members == ["debian-binary", "control.tar.gz", "data.tar.gz"], members
+    assert open(os.path.join(d, "debian-binary")).read() == "2.0\n"
+    with tarfile.open(os.path.join(d, "control.tar.gz")) as t:
+        names = sorted(n for n in t.getnames() if n not in (".", "./"))
+        assert names == ["./conffiles", "./control", "./postinst", "./prerm"], names
+        control = t.extractfile("./control").read().decode()
+        assert "Package: nomx\n" in control and "Architecture: %s\n" % arch in control
+        assert "Version: " in control and "Installed-Size: " in control
+        assert t.getmember("./postinst").mode & 0o111
+        assert all(m.uid == 0 and m.gid == 0 for m in t.getmembers())
+        assert "/etc/init.d/nomx enable" in t.extractfile("./postinst").read().decode()
+    with tarfile.open(os.path.join(d, "data.tar.gz")) as t:
+        names = t.getnames()
+        assert "./usr/sbin/nomx" in names and "./etc/init.d/nomx" in names, names
+        assert t.getmember("./usr/sbin/nomx").mode & 0o111
+        init = t.extractfile("./etc/init.d/nomx").read().decode()
+        assert init.startswith("#!/bin/sh /etc/rc.common") and "USE_PROCD=1" in init
+        assert "procd_set_param respawn" in init and "keygen" in init
+        t.extract("./usr/sbin/nomx", d)
+    out = subprocess.run(["file", os.path.join(d, "usr/sbin/nomx")], capture_output=True,
+                         text=True).stdout
+    assert "statically linked" in out, out
+    # The same inputs give the same package.
+    first = open(ipk, "rb").read()
+    make("ipk")
+    assert open(ipk, "rb").read() == first

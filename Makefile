@@ -6,6 +6,7 @@
 #                           SMTPS on 2465 (PORT=, TLSPORT=, SPOOL= override)
 #   make test               every test; ends with "N passed, N failed"
 #   make fuzz               libFuzzer targets (FUZZ_SECONDS=60 each)
+#   make bench              nomx next to Postfix and smtp-sink (README "Performance")
 #   make sizes              flash and static RAM of every board, with and
 #                           without TLS, and what each part costs
 #   make install DESTDIR=   binary, man page, init files (INIT=systemd|openwrt|busybox)
@@ -51,7 +52,7 @@ SRCS := $(wildcard src/*.c)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 HDRS := $(wildcard src/*.h) config.h
 
-.PHONY: all dev legacy run test unit fuzz fuzz-deps sizes install ipk lint clean deps test-deps
+.PHONY: all dev legacy run test unit fuzz fuzz-deps sizes bench install ipk lint clean deps test-deps
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/nomx
@@ -176,6 +177,20 @@ fuzz: fuzz-deps $(FUZZ_TARGETS)
 			> $(TOP)/build/fuzz/$$n.log 2>&1; rc=$$?; tail -6 $(TOP)/build/fuzz/$$n.log; \
 		[ $$rc = 0 ] || { echo "fuzz $$n FAILED (build/fuzz/$$n.log)"; exit 1; }; \
 	done
+
+# ---- benchmarks: nomx next to Postfix and smtp-sink, same run ----
+
+BENCH_BIN := $(TOP)/build/$(BOARD)-bench/nomx
+
+# Built by a sub-make with BUILD pointing there (not when already in it).
+ifneq ($(BUILD),$(TOP)/build/$(BOARD)-bench)
+$(BENCH_BIN): $(SRCS) $(HDRS) tests/dev-config.h tests/bench/bench-config.h $(BEARSSL_LIB)
+	$(MAKE) -s LOCAL_CONFIG=tests/bench/bench-config.h BUILD=$(TOP)/build/$(BOARD)-bench $@
+endif
+
+bench: test-deps $(BUILD)/nomx $(BENCH_BIN) $(SMTP_SOURCE)
+	@board/setup.sh build valgrind e2fsprogs
+	python3 tests/bench/bench.py
 
 # ---- install and packages ----
 

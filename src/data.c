@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * A byte-level state machine over the transparency rules of RFC 5321
- * 4.5.2.  Ordinary bytes in the middle of a line are passed to the sink
- * in runs, so the per-byte work is one comparison.  A CR is held back
+ * 4.5.2.  Ordinary bytes, and line ends between ordinary lines, are
+ * passed to the sink in runs found with memchr.  A CR is held back
  * until the next byte shows whether it begins a CRLF.
  */
 #include <string.h>
@@ -78,13 +78,28 @@ data_decode(struct data_dec *d, const char *in, size_t len, int *done,
 		char c = in[i];
 		switch (d->state) {
 		case DATA_MID: {
-			/* The hot path: a run of ordinary bytes. */
-			size_t j = i;
-			while (j < len && in[j] != '\r' && in[j] != '\n') {
-				j++;
+			/* The hot path: one run up to the next byte that needs a
+			 * look.  A CRLF followed by an ordinary byte (not ".", not
+			 * CR) only ends a line, so the run goes on through it; a
+			 * whole body of plain lines is one run, found by memchr. */
+			size_t j = i, stop;
+			for (;;) {
+				const char *cr = memchr(in + j, '\r', len - j);
+				const char *lf;
+				stop = cr ? (size_t)(cr - in) : len;
+				lf = memchr(in + j, '\n', stop - j);
+				if (lf != NULL) {
+					stop = (size_t)(lf - in);	/* a bare LF */
+					break;
+				}
+				if (cr == NULL || stop + 2 >= len || in[stop + 1] != '\n' ||
+				    in[stop + 2] == '.' || in[stop + 2] == '\r') {
+					break;
+				}
+				j = stop + 2;
 			}
-			data_emit(d, in + i, j - i, sink, ctx);
-			i = j;
+			data_emit(d, in + i, stop - i, sink, ctx);
+			i = stop;
 			if (i < len) {
 				if (in[i] == '\r') {
 					d->state = DATA_CR;

@@ -5,6 +5,7 @@
 #   make run                dev config in the foreground on 127.0.0.1:2525,
 #                           SMTPS on 2465 (PORT=, TLSPORT=, SPOOL= override)
 #   make test               every test; ends with "N passed, N failed"
+#                           (SANITIZE=1: on ASan+UBSan builds)
 #   make fuzz               libFuzzer targets (FUZZ_SECONDS=60 each)
 #   make bench              nomx next to Postfix and smtp-sink (README "Performance")
 #   make sizes              flash and static RAM of every board, with and
@@ -24,8 +25,8 @@ SIZE ?= size
 
 TOP := $(abspath .)
 BUILD := $(TOP)/build/$(BOARD)
-DEVBUILD := $(TOP)/build/$(BOARD)-dev
-LEGACYBUILD := $(TOP)/build/$(BOARD)-legacy
+DEVBUILD := $(TOP)/build/$(BOARD)-$(if $(filter 1,$(SANITIZE)),asan,dev)
+LEGACYBUILD := $(TOP)/build/$(BOARD)-$(if $(filter 1,$(SANITIZE)),asan-legacy,legacy)
 SRCDIR := $(TOP)/build/src
 
 # BearSSL 0.6, Debian's copy of the upstream tarball (dfsg repack of
@@ -98,17 +99,35 @@ REL_DEFS := $(if $(BOARD_CONFIG),-DNOMX_BOARD_CONFIG='"$(TOP)/$(BOARD_CONFIG)"')
 # dev config plus TLS 1.0, RSA and required AUTH, for their tests).
 DEV_DEFS := -DNOMX_LOCAL_CONFIG='"$(TOP)/tests/dev-config.h"' -DNOMX_TEST=1
 
-define test_build
-$(TOP)/build/$(BOARD)-$(1)/obj/%.o: src/%.c $(HDRS) tests/dev-config.h $(2) $(BEARSSL_LIB) | deps
-	@mkdir -p $$(@D)
-	@echo "  CC $(BOARD)-$(1) $$<"
-	@$$(CC) $$(CFLAGS) -DNOMX_LOCAL_CONFIG='"$(TOP)/$(2)"' -DNOMX_TEST=1 -c $$< -o $$@
+# SANITIZE=1: the test builds with ASan and UBSan, through the system
+# gcc and glibc (sanitizers need a dynamic runtime); the release build
+# stays static.  `make test SANITIZE=1` runs the whole suite on them.
+ifeq ($(SANITIZE),1)
+TEST_CC := gcc
+TEST_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer -g -O1
+TEST_LDFLAGS := -fsanitize=address,undefined -Wl,--gc-sections
+# LeakSanitizer cannot read /proc from inside the daemon's chroot; the
+# daemon allocates nothing after start anyway.  UBSan findings abort.
+export ASAN_OPTIONS := detect_leaks=0
+export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+else
+TEST_CC := $(CC)
+TEST_CFLAGS :=
+TEST_LDFLAGS := $(LDFLAGS)
+endif
 
-$(TOP)/build/$(BOARD)-$(1)/nomx: $(SRCS:src/%.c=$(TOP)/build/$(BOARD)-$(1)/obj/%.o) $(BEARSSL_LIB)
-	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BEARSSL_LIB)
+define test_build
+$(1)/obj/%.o: src/%.c $(HDRS) tests/dev-config.h $(2) $(BEARSSL_LIB) | deps
+	@mkdir -p $$(@D)
+	@echo "  CC $$(notdir $(1)) $$<"
+	@$$(TEST_CC) $$(CFLAGS) $$(TEST_CFLAGS) -DNOMX_LOCAL_CONFIG='"$(TOP)/$(2)"' -DNOMX_TEST=1 -c $$< -o $$@
+
+$(1)/nomx: $(SRCS:src/%.c=$(1)/obj/%.o) $(BEARSSL_LIB)
+	$$(TEST_CC) $$(TEST_LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BEARSSL_LIB)
 endef
-$(eval $(call test_build,dev,tests/dev-config.h))
-$(eval $(call test_build,legacy,tests/legacy-config.h))
+$(eval $(call test_build,$(DEVBUILD),tests/dev-config.h))
+$(eval $(call test_build,$(LEGACYBUILD),tests/legacy-config.h))
 
 $(BUILD)/obj/%.o: src/%.c $(HDRS) $(BOARD_CONFIG) board/$(BOARD)/board.mk $(LOCAL_CONFIG) $(BEARSSL_LIB) | deps
 	@mkdir -p $(@D)
@@ -132,7 +151,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(DEVBUILD)/unit/%,$(wildcard tests/unit
 $(DEVBUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(LIB_SRCS:src/%.c=$(DEVBUILD)/obj/%.o) $(BEARSSL_LIB)
 	@mkdir -p $(@D)
 	@echo "  UNIT $@"
-	@$(CC) $(CFLAGS) $(DEV_DEFS) -Isrc $(LDFLAGS) -o $@ $< \
+	@$(TEST_CC) $(CFLAGS) $(TEST_CFLAGS) $(DEV_DEFS) -Isrc $(TEST_LDFLAGS) -o $@ $< \
 		$(LIB_SRCS:src/%.c=$(DEVBUILD)/obj/%.o) $(BEARSSL_LIB)
 
 unit: $(UNIT_TESTS)
@@ -158,8 +177,12 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined 
 	-DNOMX_LOCAL_CONFIG='"$(TOP)/tests/dev-config.h"' -Isrc -I$(BEARSSL_SRC)/inc
 FUZZ_TARGETS := $(patsubst tests/fuzz/%_fuzz.c,$(TOP)/build/fuzz/%_fuzz,$(wildcard tests/fuzz/*_fuzz.c))
 FUZZ_SRCS_frame := src/frame.c src/base64.c src/crc32c.c
+FUZZ_SRCS_addr := src/addr.c
+FUZZ_SRCS_data := src/data.c
+FUZZ_SRCS_spool := src/spool_scan.c src/spool_rec.c src/crc32c.c
+FUZZ_SRCS_smtp := $(filter-out src/conn.c src/loop.c,$(LIB_SRCS)) $(BEARSSL_LIB)
 
-$(TOP)/build/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(HDRS) | fuzz-deps $(BEARSSL_SRC)/inc/bearssl.h
+$(TOP)/build/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(HDRS) $(BEARSSL_LIB) | fuzz-deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS_$*)
 

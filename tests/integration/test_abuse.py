@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: ISC
+"""Abuse resistance against the real binary: a table of relay tricks
+(none accepted, none stored), and a connection storm with slowloris and
+non-reading clients while a fresh client is still served."""
+import resource
+import socket
+import time
+
+from harness import Client, Server, expect, session
+
+# Every way we know to ask a receive-only MTA to send mail elsewhere.
+# Expected: the enhanced code of the refusal (5.7.1 relay, 5.1.1 no such
+# user here, 5.1.3 not a valid address).
+RELAY_TRICKS = [
+    ("victim@example.com", "5.7.1"),
+    ("victim@EXAMPLE.COM", "5.7.1"),
+    ("alice@mail.example.com.evil.example", "5.7.1"),
+    ("alice@evil.mail.example.com", "5.7.1"),
+    ("alice@mail.example.co", "5.7.1"),
+    ("alice@mail-example.com", "5.7.1"),
+    ("alice@mail.example.com..", "5.1.3"),
+    ("alice@.mail.example.com", "5.1.3"),
+    ("alice@[10.0.0.1]", "5.7.1"),
+    ("alice@[127.0.0.2]", "5.7.1"),
+    ("alice@[0x7f.0.0.1]", "5.7.1"),
+    ("alice@[2130706433]", "5.7.1"),
+    ("alice@[IPv6:::1]", "5.7.1"),
+    ("alice@[IPv6:::ffff:127.0.0.1]", "5.7.1"),
+    ("alice@localhost", "5.7.1"),
+    ("alice@127.0.0.1", "5.7.1"),
+    ("@other.example:alice@mail.example.com", "5.7.1"),
+    ("@mail.example.com,@other.example:victim@example.com", "5.7.1"),
+    ("@mail.example.com:victim@example.com", "5.7.1"),
+    ("alice%victim.example@mail.example.com", "5.7.1"),
+    ("victim.example!alice@mail.example.com", "5.7.1"),
+    ("victim@example.com@mail.example.com", "5.1.3"),
+    ("\"alice@victim.example\"@mail.example.com", "5.7.1"),
+    ("\"victim@example.com\"", "5.1.3"),
+    ("alice@mail.ex\u0430mple.com", "5.6.7"),        # Cyrillic a, no SMTPUTF8
+    ("alice@m\u0430il.example.com", "5.6.7"),
+    ("postmaster@other.example", "5.7.1"),
+    ("postmaster@[10.1.1.1]", "5.7.1"),
+    ("root@mail.example.com", "5.1.1"),
+    ("alice+ext@mail.example.com", "5.1.1"),
+    ("alice.smith.evil@mail.example.com", "5.1.1"),
+    ("victim@example.com.", "5.7.1"),
+    ("victim", "5.1.3"),
+    ("alice@", "5.1.3"),
+    ("@mail.example.com", "5.1.3"),
+]
+
+
+def test_relay_trick_table_all_refused_none_stored():
+    with Server() as s:
+        for rcpt, code in RELAY_TRICKS:
+            # A session each: a spammer's errors count toward its limit.
+            c = session(s.port)
+            expect(c.cmd("MAIL FROM:<spammer@evil.example>"), 250)
+            got = c.cmd("RCPT TO:<%s>" % rcpt)
+            assert got[0] in (550, 553, 501) and got[1][-1][4:].startswith(code), (rcpt, got)
+            expect(c.cmd("DATA"), 554, "5.5.1")       # no valid recipient: no message
+            expect(c.cmd("QUIT"), 221)
+        c = session(s.port)
+        # Leading zeros are allowed in an address literal (RFC 5321 Snum,
+        # decimal): that is our own address, not a way out.
+        expect(c.cmd("MAIL FROM:<spammer@evil.example>"), 250)
+        expect(c.cmd("RCPT TO:<alice@[127.000.000.001]>"), 250)
+        expect(c.cmd("RCPT TO:<alice@[127.0.0.010]>"), 550, "5.7.1")
+        expect(c.cmd("RSET"), 250)
+        # With SMTPUTF8 the look-alike hostnames are well-formed, and
+        # still not ours.
+        expect(c.cmd("MAIL FROM:<spammer@evil.example> SMTPUTF8"), 250)
+        expect(c.cmd("RCPT TO:<alice@mail.ex\u0430mple.com>"), 550, "5.7.1")
+        expect(c.cmd("QUIT"), 221)
+        assert s.ls() == []
+        log = s.log()
+        assert log.count("rcpt-refused") >= len(RELAY_TRICKS) - 2, log
+        assert "client=127.0.0.1 rcpt-refused reason=relay" in log
+
+
+def connect_from(src, port):
+    """A connection from address src; the port is chosen at connect time
+    (IP_BIND_ADDRESS_NO_PORT), so it never collides with one of the
+    server's TIME_WAIT pairs from the connections it refused."""
+    sk = socket.socket()
+    sk.setsockopt(socket.SOL_IP, getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24), 1)
+    sk.bind((src, 0))
+    sk.connect(("127.0.0.1", port))
+    return sk
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_connection_storm_slowloris_and_deaf_clients():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    with Server() as s:
+        warm = session(s.port, src="127.0.0.9")      # touch the code paths first
+        expect(warm.cmd("QUIT"), 221)
+        time.sleep(0.3)
+        before = rss_kib(s.proc.pid)
+        # 1,000 connections from one address, as fast as we can open them.
+        t0 = time.time()
+        storm, refused = [], 0
+        for _ in range(1000):
+            storm.append(connect_from("127.0.0.2", s.port))
+        opened = time.time() - t0
+        for sk in storm:
+            sk.settimeout(5)
+            try:
+                data = sk.recv(200)
+            except socket.timeout:
+                data = b""
+            if data.startswith(b"421 4.7.0"):
+                refused += 1
+                sk.close()
+        held = [sk for sk in storm if sk.fileno() >= 0]
+        # Slowloris: one byte a second, from a second address.
+        slow = [connect_from("127.0.0.3", s.port) for _ in range(2)]
+        # Deaf: pipelines commands and never reads a reply.
+        deaf = connect_from("127.0.0.4", s.port)
+        deaf.setblocking(False)
+        try:
+            deaf.sendall(b"NOOP\r\n" * 200000)
+        except BlockingIOError:
+            pass
+        for sk in slow:
+            sk.send(b"E")
+        # A fresh, well-behaved client is greeted within a second.
+        t1 = time.time()
+        fresh = Client(s.port, src="127.0.0.5")
+        greeted = time.time() - t1
+        expect(fresh.cmd("EHLO fresh.example"), 250)
+        expect(fresh.cmd("QUIT"), 221)
+        for sk in held + slow + [deaf]:
+            sk.close()
+        time.sleep(1)
+        after = rss_kib(s.proc.pid)
+        log = s.log()
+        print("# storm: 1000 connections opened in %.2f s, %d refused (421 4.7.0), %d held; "
+              "fresh client greeted after %.3f s; RSS %d KiB before, %d KiB after"
+              % (opened, refused, len(held), greeted, before, after))
+        assert len(held) == 20 and refused == 980, (len(held), refused)   # per-address cap
+        assert greeted < 1.0, greeted
+        assert after <= before + 1024, (before, after)
+        assert "client=127.0.0.2 refused: 20 connections from it" in log
+        # The daemon is fine afterwards.
+        c = session(s.port)
+        expect(c.cmd("NOOP"), 250)

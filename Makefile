@@ -181,6 +181,8 @@ FUZZ_SRCS_addr := src/addr.c
 FUZZ_SRCS_data := src/data.c
 FUZZ_SRCS_spool := src/spool_scan.c src/spool_rec.c src/crc32c.c
 FUZZ_SRCS_smtp := $(filter-out src/conn.c src/loop.c,$(LIB_SRCS)) $(BEARSSL_LIB)
+FUZZ_SRCS_ack := src/spool_ack.c src/crc32c.c $(BEARSSL_LIB)
+FUZZ_SRCS_pem := src/tls_cred.c src/log.c $(BEARSSL_LIB)
 
 $(TOP)/build/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(HDRS) $(BEARSSL_LIB) | fuzz-deps
 	@mkdir -p $(@D)

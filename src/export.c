@@ -24,6 +24,7 @@
 #include "base64.h"
 #include "crc32c.h"
 #include "export.h"
+#include "fault.h"
 #include "frame.h"
 #include "log.h"
 #include "spool_ack.h"
@@ -233,6 +234,7 @@ ack_remove_segments(int dirfd, uint64_t acked)
 		}
 		spool_seg_name(export_segs[i], name, sizeof(name));
 		if (unlinkat(dirfd, name, 0) == 0) {
+			fault_crash("ack-removing");	/* some removed, not all */
 			removed++;
 		} else if (errno != ENOENT) {
 			fprintf(stderr, "nomx: spool ack: cannot remove %s: %s\n", name, strerror(errno));
@@ -292,6 +294,7 @@ ack_main(const char *spooldir, int argc, char **argv)
 		fprintf(stderr, "nomx: spool ack: cannot write ACK: %s\n", strerror(errno));
 		return NOMX_EXIT_SYSTEM;
 	}
+	fault_crash("ack-written");	/* durable, nothing removed yet */
 	ack_remove_segments(dirfd, ack.acked);
 	export_line("@@NMX ACKED %llu", (unsigned long long)ack.acked);
 	return fflush(stdout) == 0 ? 0 : NOMX_EXIT_SYSTEM;

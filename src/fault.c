@@ -5,6 +5,7 @@
 #if NOMX_TEST
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int
 fault_hit(const char *what)
@@ -22,6 +23,30 @@ fault_hit(const char *what)
 		}
 	}
 	return 0;
+}
+
+void
+fault_crash(const char *point)
+{
+	static struct {
+		const char *point;
+		unsigned passes;
+	} seen[16];
+	const char *spec = getenv("NOMX_CRASH");
+	size_t n = strlen(point), i;
+
+	if (spec == NULL || strncmp(spec, point, n) != 0 || spec[n] != ':') {
+		return;
+	}
+	for (i = 0; i < 16 && seen[i].point != NULL && seen[i].point != point; i++) {
+	}
+	if (i == 16) {
+		return;
+	}
+	seen[i].point = point;
+	if (++seen[i].passes == strtoul(spec + n + 1, NULL, 10)) {
+		_exit(99);
+	}
 }
 #else
 typedef int fault_unused;	/* ISO C wants something in a file */

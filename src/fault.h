@@ -4,6 +4,11 @@
  * binary compiles it away.  NOMX_FAULT="writev:3,fdatasync:5" makes the
  * 3rd append and the 5th sync fail, so the tests can drive the real
  * daemon through its 451/452 paths and the tail cut-back.
+ *
+ * Crash points: NOMX_CRASH="appended:2" ends the process with status
+ * 99 (no cleanup, as kill -9 would) the 2nd time it passes the point
+ * named "appended".  The points are at every step of the spool's
+ * write, sync, rotate, ack and delete paths (grep fault_crash).
  */
 #ifndef NOMX_FAULT_H
 #define NOMX_FAULT_H
@@ -15,8 +20,11 @@
 #if NOMX_TEST
 /* 1 if this call of `what` is the one to fail. */
 int fault_hit(const char *what);
+/* Die here if NOMX_CRASH names this point and this pass. */
+void fault_crash(const char *point);
 #else
 #define fault_hit(what) 0
+#define fault_crash(point) ((void)0)
 #endif
 
 #endif

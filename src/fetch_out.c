@@ -464,7 +464,7 @@ out_mda(const struct fetch_msg *m, const struct out_env *e)
 		return -1;
 	}
 	for (size_t b = 0; b < e->nbox; b++) {
-		int p[2], status;
+		int p[2], status = 0;
 		pid_t pid;
 
 		if (pipe(p) < 0 || (pid = fork()) < 0) {

@@ -388,12 +388,14 @@ spool_sync(void)
 	if (sp.written_seq == sp.durable_seq || sp.fd < 0) {
 		return;
 	}
+	fault_crash("sync");
 	if (fault_hit("fdatasync") ? (errno = EIO, 1) : fdatasync(sp.fd) < 0) {
 		log_warn("spool: fdatasync failed, %llu message(s) refused",
 		    (unsigned long long)sp.pending_msgs);
 		spool_drop_active();
 		return;
 	}
+	fault_crash("synced");	/* durable, not yet answered */
 	sp.durable_seq = sp.written_seq;
 	sp.synced = sp.size;
 	sp.pending_msgs = 0;
@@ -426,8 +428,9 @@ spool_new_segment(void)
 		log_warn("spool: cannot create %s", name);
 		return spool_errno();
 	}
+	fault_crash("segment-created");	/* an empty file, no header */
 	if (write(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) || fdatasync(fd) < 0 ||
-	    fsync(sp.segdirfd) < 0) {
+	    (fault_crash("segment-headed"), fsync(sp.segdirfd) < 0)) {
 		enum spool_err e = spool_errno();
 		log_warn("spool: cannot start %s", name);
 		close(fd);
@@ -480,6 +483,7 @@ spool_append(const struct spool_msg *m, uint64_t *seq)
 	spool_rec_put_trl(&r, trl);
 	iov[niov++] = (struct iovec){ trl, sizeof(trl) };
 
+	fault_crash("append");
 	if (fault_hit("writev")) {
 		/* A disk filling up mid-record: part of it lands, then ENOSPC. */
 		w = write(sp.fd, hdr, sizeof(hdr));
@@ -497,6 +501,7 @@ spool_append(const struct spool_msg *m, uint64_t *seq)
 		sp.rotate = e == SPOOL_EIO;
 		return e;
 	}
+	fault_crash("appended");	/* in the page cache, not synced */
 	sp.size += total;
 	sp.bytes += total;
 	sp.msgs++;

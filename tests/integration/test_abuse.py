@@ -153,3 +153,41 @@ def test_connection_storm_slowloris_and_deaf_clients():
         # The daemon is fine afterwards.
         c = session(s.port)
         expect(c.cmd("NOOP"), 250)
+
+
+def test_size_lies_rcpt_floods_and_wrong_bdat_sizes():
+    with Server() as s:
+        # Declared small, sent big: the real size decides (552 at the end).
+        c = session(s.port)
+        expect(c.cmd("MAIL FROM:<liar@example.com> SIZE=100"), 250)
+        expect(c.cmd("RCPT TO:<alice@mail.example.com>"), 250)
+        expect(c.cmd("DATA"), 354)
+        chunk = b"x" * 998 + b"\r\n"
+        for _ in range(11 * 1024):           # ~11 MiB, over the 10 MiB limit
+            c.send(chunk)
+        c.send(b".\r\n")
+        expect(c.reply(), 552, "5.3.4")
+        expect(c.cmd("NOOP"), 250)            # the session goes on
+        c.close()
+        # 10,000 RCPTs: 100 accepted, the rest 452 4.5.3, no crash.
+        c = session(s.port)
+        expect(c.cmd("MAIL FROM:<flood@example.com>"), 250)
+        c.send(b"".join(b"RCPT TO:<alice@mail.example.com>\r\n" for _ in range(10000)))
+        codes = [c.reply()[0] for _ in range(10000)]
+        assert codes.count(250) == 100 and codes.count(452) == 9900, set(codes)
+        expect(c.cmd("RSET"), 250)
+        c.close()
+        # BDAT that says less than it sends: the rest is read as commands
+        # and refused; one that says more than comes waits, then times out
+        # or is cut by QUIT bytes counted as data.
+        c = session(s.port)
+        expect(c.cmd("MAIL FROM:<b@example.com>"), 250)
+        expect(c.cmd("RCPT TO:<bob@mail.example.com>"), 250)
+        c.send(b"BDAT 5 LAST\r\nhello, and more\r\n")
+        expect(c.reply(), 250)                # the 5 bytes: a message
+        code, _ = c.reply()                   # ", and more": not a command
+        assert code == 500, code
+        c.send(b"BDAT 99999999999999999999\r\n")
+        expect(c.reply(), 501, "5.5.4")
+        assert c.closed(5)
+        assert len(s.ls()) == 1 and s.cat(s.ls()[0][0]).endswith(b"hello")

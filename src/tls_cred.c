@@ -27,6 +27,7 @@ struct cred_read {
 	size_t der_len;			/* chain: bytes of der[] used */
 	int overflow;
 	int keys;			/* key objects seen */
+	int trailing;			/* bytes after the end of the key */
 	br_skey_decoder_context skey;
 };
 
@@ -64,6 +65,14 @@ cred_append_key(void *ctx, const void *data, size_t len)
 {
 	struct cred_read *r = ctx;
 
+	/* BearSSL's decoder must not be fed once it has finished (key
+	 * decoded, or an error): its engine has stopped, and running it
+	 * again reads through a null pointer (found by pem_fuzz).  Bytes
+	 * after the key are an error anyway. */
+	if (r->skey.err != 0 || r->skey.key_type != 0) {
+		r->trailing = 1;
+		return;
+	}
 	br_skey_decoder_push(&r->skey, data, len);
 }
 
@@ -175,7 +184,7 @@ cred_take_key(struct cred_read *r)
 	if (r->keys == 0) {
 		return "no private key in the file";
 	}
-	if (br_skey_decoder_last_error(&r->skey) != 0) {
+	if (br_skey_decoder_last_error(&r->skey) != 0 || r->trailing) {
 		return "private key not understood";
 	}
 	type = br_skey_decoder_key_type(&r->skey);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "crc32c.h"
+#include "le.h"
 
 static uint32_t crc32c_table[8][256];
 
@@ -30,13 +31,6 @@ crc32c_init(void)
 	}
 }
 
-/* Little-endian load, whatever the CPU's byte order. */
-static uint32_t
-crc32c_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 uint32_t
 crc32c(uint32_t crc, const void *buf, size_t len)
 {
@@ -48,7 +42,7 @@ crc32c(uint32_t crc, const void *buf, size_t len)
 	}
 	crc = ~crc;
 	for (; len >= 8; p += 8, len -= 8) {
-		uint32_t lo = crc32c_le32(p) ^ crc, hi = crc32c_le32(p + 4);
+		uint32_t lo = le_get32(p) ^ crc, hi = le_get32(p + 4);
 		crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^
 		    t[4][lo >> 24] ^ t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^
 		    t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];

@@ -26,6 +26,7 @@
 #include "keygen.h"
 #include "log.h"
 #include "rand.h"
+#include "tls_cred.h"
 
 /* A DER writer into a fixed buffer: constructed elements are opened,
  * filled, then closed, which shifts the content to fit the length. */
@@ -272,12 +273,6 @@ keygen_write(const char *path, const char *data, size_t len, mode_t mode, const 
 	return rename(tmp, path);
 }
 
-static void
-keygen_path(const char *spooldir, const char *name, char *buf, size_t cap)
-{
-	snprintf(buf, cap, "%s%s%s", name[0] == '/' ? "" : spooldir, name[0] == '/' ? "" : "/", name);
-}
-
 /* The folder a file goes in, made if missing (first boot: no /etc/nomx
  * and no spool yet). */
 static int
@@ -319,8 +314,9 @@ keygen_main(const char *spooldir, int argc, char **argv)
 		fprintf(stderr, "usage: nomx [-s spooldir] keygen [-f]\n");
 		return NOMX_EXIT_USAGE;
 	}
-	keygen_path(spooldir, NOMX_TLS_KEY, keypath, sizeof(keypath));
-	keygen_path(spooldir, NOMX_TLS_CERT, certpath, sizeof(certpath));
+	tls_cred_base(spooldir);
+	tls_cred_path(NOMX_TLS_KEY, keypath, sizeof(keypath));
+	tls_cred_path(NOMX_TLS_CERT, certpath, sizeof(certpath));
 	if (keygen_mkdir(keypath) < 0 || keygen_mkdir(certpath) < 0) {
 		return NOMX_EXIT_SYSTEM;
 	}

@@ -10,40 +10,8 @@
 
 #include "crc32c.h"
 #include "frame.h"
+#include "le.h"
 #include "spool_ack.h"
-
-static void
-put64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++) {
-		p[i] = (unsigned char)(v >> (8 * i));
-	}
-}
-
-static uint64_t
-get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--) {
-		v = v << 8 | p[i];
-	}
-	return v;
-}
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++) {
-		p[i] = (unsigned char)(v >> (8 * i));
-	}
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 int
 spool_ack_read(int dirfd, struct spool_ack *a)
@@ -65,7 +33,7 @@ spool_ack_read(int dirfd, struct spool_ack *a)
 	for (int i = 0; i < 2; i++) {
 		const unsigned char *s = buf + i * SPOOL_ACK_SLOT;
 		if (n < (i + 1) * SPOOL_ACK_SLOT || memcmp(s, "NMXA", 4) != 0 ||
-		    get32(s + 28) != crc32c(0, s, 28)) {
+		    le_get32(s + 28) != crc32c(0, s, 28)) {
 			/* A never-written slot is all zeros: not damage. */
 			int zero = n >= (i + 1) * SPOOL_ACK_SLOT;
 			for (int k = 0; zero && k < SPOOL_ACK_SLOT; k++) {
@@ -74,11 +42,11 @@ spool_ack_read(int dirfd, struct spool_ack *a)
 			a->bad_slots += !zero;
 			continue;
 		}
-		if (a->slot < 0 || get64(s + 8) > a->epoch) {
+		if (a->slot < 0 || le_get64(s + 8) > a->epoch) {
 			a->slot = i;
-			a->epoch = get64(s + 8);
-			a->acked = get64(s + 16);
-			a->token_crc = get32(s + 24);
+			a->epoch = le_get64(s + 8);
+			a->acked = le_get64(s + 16);
+			a->token_crc = le_get32(s + 24);
 		}
 	}
 	return 0;
@@ -112,10 +80,10 @@ spool_ack_write(int dirfd, struct spool_ack *cur, uint64_t acked, uint32_t token
 	    (fd = openat(dirfd, SPOOL_ACK_FILE, O_WRONLY | O_CLOEXEC)) < 0) {
 		return -1;
 	}
-	put64(s + 8, cur->epoch + 1);
-	put64(s + 16, acked);
-	put32(s + 24, token_crc);
-	put32(s + 28, crc32c(0, s, 28));
+	le_put64(s + 8, cur->epoch + 1);
+	le_put64(s + 16, acked);
+	le_put32(s + 24, token_crc);
+	le_put32(s + 28, crc32c(0, s, 28));
 	if (pwrite(fd, s, sizeof(s), slot * SPOOL_ACK_SLOT) != (ssize_t)sizeof(s) ||
 	    fdatasync(fd) < 0) {
 		int e = errno;

@@ -1,52 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Encoders and checkers for the spool's on-flash formats.  Byte by
- * byte little-endian, so the spool reads the same on every board (a
- * mipsel router's spool can be checked on an x86 collector).
+ * Encoders and checkers for the spool's on-flash formats (all integers
+ * little-endian, le.h).
  */
 #include <string.h>
 
 #include "crc32c.h"
+#include "le.h"
 #include "spool_rec.h"
-
-static void
-put16(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-}
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-
-static void
-put64(unsigned char *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t
-get16(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return get16(p) | get16(p + 2) << 16;
-}
-
-static uint64_t
-get64(const unsigned char *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 void
 spool_rec_put_hdr(const struct spool_rec *r, unsigned char out[SPOOL_REC_HDR])
@@ -55,14 +16,14 @@ spool_rec_put_hdr(const struct spool_rec *r, unsigned char out[SPOOL_REC_HDR])
 	memcpy(out, "NMX1", 4);
 	out[4] = r->type;
 	out[5] = r->flags;
-	put16(out + 6, SPOOL_REC_HDR);
-	put64(out + 8, r->seq);
-	put64(out + 16, r->t_ms);
-	put32(out + 24, r->env_len);
-	put32(out + 28, r->body_len);
-	put32(out + 36, r->data_crc);
+	le_put16(out + 6, SPOOL_REC_HDR);
+	le_put64(out + 8, r->seq);
+	le_put64(out + 16, r->t_ms);
+	le_put32(out + 24, r->env_len);
+	le_put32(out + 28, r->body_len);
+	le_put32(out + 36, r->data_crc);
 	/* Over the whole header, this field counted as zero. */
-	put32(out + 32, crc32c(0, out, SPOOL_REC_HDR));
+	le_put32(out + 32, crc32c(0, out, SPOOL_REC_HDR));
 }
 
 int
@@ -72,17 +33,17 @@ spool_rec_get_hdr(const unsigned char in[SPOOL_REC_HDR], struct spool_rec *r)
 
 	memcpy(h, in, sizeof(h));
 	memset(h + 32, 0, 4);
-	if (memcmp(in, "NMX1", 4) != 0 || get16(in + 6) != SPOOL_REC_HDR ||
-	    get32(in + 32) != crc32c(0, h, sizeof(h))) {
+	if (memcmp(in, "NMX1", 4) != 0 || le_get16(in + 6) != SPOOL_REC_HDR ||
+	    le_get32(in + 32) != crc32c(0, h, sizeof(h))) {
 		return -1;
 	}
 	r->type = in[4];
 	r->flags = in[5];
-	r->seq = get64(in + 8);
-	r->t_ms = get64(in + 16);
-	r->env_len = get32(in + 24);
-	r->body_len = get32(in + 28);
-	r->data_crc = get32(in + 36);
+	r->seq = le_get64(in + 8);
+	r->t_ms = le_get64(in + 16);
+	r->env_len = le_get32(in + 24);
+	r->body_len = le_get32(in + 28);
+	r->data_crc = le_get32(in + 36);
 	return r->env_len <= SPOOL_ENV_MAX ? 0 : -1;
 }
 
@@ -96,13 +57,13 @@ void
 spool_rec_put_trl(const struct spool_rec *r, unsigned char out[SPOOL_REC_TRL])
 {
 	memcpy(out, "1XMN", 4);
-	put32(out + 4, (uint32_t)spool_rec_total(r));
+	le_put32(out + 4, (uint32_t)spool_rec_total(r));
 }
 
 int
 spool_rec_check_trl(const struct spool_rec *r, const unsigned char in[SPOOL_REC_TRL])
 {
-	return memcmp(in, "1XMN", 4) == 0 && get32(in + 4) == (uint32_t)spool_rec_total(r)
+	return memcmp(in, "1XMN", 4) == 0 && le_get32(in + 4) == (uint32_t)spool_rec_total(r)
 	    ? 0 : -1;
 }
 
@@ -111,20 +72,20 @@ spool_seg_put_hdr(uint64_t first_seq, uint64_t created_ms, unsigned char out[SPO
 {
 	memset(out, 0, SPOOL_SEG_HDR);
 	memcpy(out, "NMXS", 4);
-	put16(out + 4, SPOOL_VERSION);
-	put64(out + 8, first_seq);
-	put64(out + 16, created_ms);
-	put32(out + 28, crc32c(0, out, 28));
+	le_put16(out + 4, SPOOL_VERSION);
+	le_put64(out + 8, first_seq);
+	le_put64(out + 16, created_ms);
+	le_put32(out + 28, crc32c(0, out, 28));
 }
 
 int
 spool_seg_get_hdr(const unsigned char in[SPOOL_SEG_HDR], uint64_t *first_seq)
 {
-	if (memcmp(in, "NMXS", 4) != 0 || get16(in + 4) != SPOOL_VERSION ||
-	    get32(in + 28) != crc32c(0, in, 28)) {
+	if (memcmp(in, "NMXS", 4) != 0 || le_get16(in + 4) != SPOOL_VERSION ||
+	    le_get32(in + 28) != crc32c(0, in, 28)) {
 		return -1;
 	}
-	*first_seq = get64(in + 8);
+	*first_seq = le_get64(in + 8);
 	return 0;
 }
 
@@ -135,7 +96,7 @@ spool_env_put(unsigned char *buf, size_t cap, size_t *off, int type, const char 
 		return -1;
 	}
 	buf[*off] = (unsigned char)type;
-	put16(buf + *off + 1, (uint32_t)n);
+	le_put16(buf + *off + 1, (uint32_t)n);
 	memcpy(buf + *off + 3, v, n);
 	*off += 3 + n;
 	return 0;
@@ -152,7 +113,7 @@ spool_env_next(const unsigned char *env, size_t len, size_t *off, int *type,
 		return -1;
 	}
 	*type = env[*off];
-	*n = get16(env + *off + 1);
+	*n = le_get16(env + *off + 1);
 	if (len - *off - 3 < *n) {
 		return -1;
 	}

@@ -37,8 +37,8 @@ tls_cred_base(const char *dir)
 	cred_dir = dir;
 }
 
-static void
-cred_path(const char *name, char *buf, size_t cap)
+void
+tls_cred_path(const char *name, char *buf, size_t cap)
 {
 	if (name[0] == '/') {
 		snprintf(buf, cap, "%s", name);
@@ -273,8 +273,8 @@ tls_cred_load(void)
 		log_warnx("tls: handshakes still use the previous key; try the reload again");
 		return -1;
 	}
-	cred_path(NOMX_TLS_KEY, keypath, sizeof(keypath));
-	cred_path(NOMX_TLS_CERT, certpath, sizeof(certpath));
+	tls_cred_path(NOMX_TLS_KEY, keypath, sizeof(keypath));
+	tls_cred_path(NOMX_TLS_CERT, certpath, sizeof(certpath));
 	memset(c, 0, sizeof(*c));
 	memset(&r, 0, sizeof(r));
 	r.c = c;

@@ -34,6 +34,10 @@ struct tls_cred {
  * folder before the chroot, "/" inside it. */
 void tls_cred_base(const char *dir);
 
+/* A key or certificate path as configured: absolute, or relative to
+ * the base folder. */
+void tls_cred_path(const char *name, char *buf, size_t cap);
+
 /* Load NOMX_TLS_KEY and NOMX_TLS_CERT into the spare set and make it
  * current.  0, or -1 with the reason logged (the current set stays). */
 int tls_cred_load(void);

@@ -152,3 +152,23 @@ def test_make_run_readme_command():
         os.killpg(p.pid, signal.SIGTERM)
         out = p.communicate(timeout=20)[0].decode()
     assert "nomx ready" in out, out
+
+
+def test_inetd_sessions_take_the_spool_lock_in_turn():
+    """A second inetd session while one is open waits for the lock (and
+    is then served) instead of being refused."""
+    spool = tempfile.mkdtemp(prefix="nomx-inetd2-", dir=TMP)
+    first = subprocess.Popen(nomx_cmd("-i", "-s", spool), stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert first.stdout.readline().startswith(b"220 ")
+    second = subprocess.Popen(nomx_cmd("-i", "-s", spool), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    assert second.poll() is None, second.stderr.read()     # waiting, not refused
+    first.stdin.write(b"QUIT\r\n")
+    first.stdin.flush()
+    assert first.wait(10) == 0
+    assert second.stdout.readline().startswith(b"220 ")    # its turn
+    second.stdin.write(b"QUIT\r\n")
+    second.stdin.flush()
+    assert second.wait(10) == 0

@@ -124,7 +124,10 @@ def test_connection_storm_slowloris_and_deaf_clients():
         # Slowloris: one byte a second, from a second address.
         slow = [connect_from("127.0.0.3", s.port) for _ in range(2)]
         # Deaf: pipelines commands and never reads a reply.
+        # It waits for the greeting first, so it is not cut off as an early talker.
         deaf = connect_from("127.0.0.4", s.port)
+        deaf.settimeout(5)
+        assert deaf.recv(200).startswith(b"220 "), "deaf client not greeted"
         deaf.setblocking(False)
         try:
             deaf.sendall(b"NOOP\r\n" * 200000)

@@ -154,7 +154,8 @@ drop_privileges(const char *spooldir)
 		log_die(NOMX_EXIT_SYSTEM, "no such user: %s (set NOMX_USER)", NOMX_USER);
 	}
 	if (spool_chown(pw->pw_uid, pw->pw_gid) < 0) {
-		log_die(NOMX_EXIT_SYSTEM, "cannot give the spool to %s: %s", NOMX_USER, strerror(errno));
+		log_die(NOMX_EXIT_SYSTEM, "cannot give the spool %s to %s: %s", spooldir, NOMX_USER,
+		    errno == EPERM ? "it belongs to another user" : strerror(errno));
 	}
 	if (NOMX_CHROOT && (chroot(spooldir) < 0 || chdir("/") < 0)) {
 		log_die(NOMX_EXIT_SYSTEM, "chroot %s: %s", spooldir, strerror(errno));

@@ -46,6 +46,7 @@ static struct {
 	int rotate;		/* start a new segment before the next append */
 	struct spool_ack ack;	/* what the collector has acknowledged */
 	int64_t refreshed_ms;	/* when usage was last re-read from disk */
+	unsigned dir_uid;	/* the spool folder's owner */
 } sp = { .dirfd = -1, .segdirfd = -1, .fd = -1, .next_seq = 1 };
 
 static uint64_t segs[SPOOL_MAX_SEGS];
@@ -128,6 +129,28 @@ spool_check_volatile(void)
 		}
 		log_warnx("spool: volatile spool (tmpfs): 250 does not survive power loss");
 	}
+}
+
+/* The spool holds mail and the export secret: refuse a folder anyone
+ * may write to, and (not root) one that belongs to another user.  As
+ * root, spool_chown() checks the owner against the run user. */
+static void
+spool_check_owner(const char *dir)
+{
+	struct stat st;
+
+	if (fstat(sp.dirfd, &st) < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "spool: cannot stat %s: %s", dir, strerror(errno));
+	}
+	if (st.st_mode & S_IWOTH) {
+		log_die(NOMX_EXIT_SYSTEM, "spool: %s is writable by everyone (mode %04o): "
+		    "chmod 700 it", dir, (unsigned)(st.st_mode & 07777));
+	}
+	if (geteuid() != 0 && st.st_uid != geteuid()) {
+		log_die(NOMX_EXIT_SYSTEM, "spool: %s belongs to uid %u, not to the user nomx "
+		    "runs as (uid %u)", dir, (unsigned)st.st_uid, (unsigned)geteuid());
+	}
+	sp.dir_uid = st.st_uid;
 }
 
 /* Recover one segment: count its records, cut a torn tail if it is the
@@ -226,6 +249,7 @@ spool_open(const char *dir, int wait)
 	    (sp.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "spool: cannot open %s: %s", dir, strerror(errno));
 	}
+	spool_check_owner(dir);
 	spool_check_volatile();
 	if ((mkdirat(sp.dirfd, SPOOL_SEG_DIR, 0700) < 0 && errno != EEXIST) ||
 	    (sp.segdirfd = openat(sp.dirfd, SPOOL_SEG_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -266,6 +290,11 @@ spool_chown(unsigned uid, unsigned gid)
 	static const char *const files[] = { "ID", SPOOL_SECRET_FILE, "LOCK" };
 	char name[40];
 
+	/* Never give away a folder that is somebody else's (-s /home/x). */
+	if (sp.dir_uid != 0 && sp.dir_uid != uid) {
+		errno = EPERM;
+		return -1;
+	}
 	if (fchown(sp.dirfd, uid, gid) < 0 || fchown(sp.segdirfd, uid, gid) < 0) {
 		return -1;
 	}

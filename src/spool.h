@@ -46,7 +46,8 @@ struct spool_msg {
 void spool_open(const char *dir, int wait);
 
 /* Give the spool folder and everything in it to uid/gid (before a
- * privilege drop); 0 or -1 with errno. */
+ * privilege drop); 0 or -1 with errno (EPERM: the folder belongs to
+ * someone other than root or uid). */
 int spool_chown(unsigned uid, unsigned gid);
 
 /* Is there room for a message of about n bytes?  SPOOL_OK or

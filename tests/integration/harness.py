@@ -40,13 +40,14 @@ def nomx_cmd(*args, binary=None):
 class Server:
     """One nomx daemon with its own folder (spool + log)."""
 
-    def __init__(self, spool=None, env=None, tls=False, binary=None):
+    def __init__(self, spool=None, env=None, tls=False, binary=None, wrap=()):
         self.dir = tempfile.mkdtemp(prefix="nomx-it-", dir=TMP)
         os.chmod(self.dir, 0o755)
         self.spool = spool or os.path.join(self.dir, "spool")
         self.port = free_port()
         self.tls_port = free_port()
         self.binary = binary
+        self.wrap = list(wrap)      # a command that execs nomx (unshare ...)
         self.env = dict(os.environ, **(env or {}))
         if tls:
             self.keygen()
@@ -57,7 +58,7 @@ class Server:
         self.logf = open(self.logpath, "ab")
         mark = os.path.getsize(self.logpath)
         self.proc = subprocess.Popen(
-            nomx_cmd("-f", "-l", "127.0.0.1", "-p", str(self.port), "-P", str(self.tls_port),
+            self.wrap + nomx_cmd("-f", "-l", "127.0.0.1", "-p", str(self.port), "-P", str(self.tls_port),
                      "-s", self.spool, binary=self.binary),
             stdout=self.logf, stderr=self.logf, env=self.env)
         deadline = time.time() + 20

@@ -103,6 +103,48 @@ def test_privilege_drop_and_chroot():
     s.stop()
 
 
+def test_spool_folder_anyone_may_write_or_another_users_is_refused():
+    s = Server()
+    os.makedirs(s.spool)
+    os.chmod(s.spool, 0o777)
+    r = subprocess.run(nomx_cmd("-f", "-p", str(free_port()), "-s", s.spool),
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode == 111 and "is writable by everyone (mode 0777)" in r.stderr, r.stderr
+    os.chmod(s.spool, 0o700)
+    if is_root():
+        # Root never gives away a folder that belongs to someone else.
+        os.chown(s.spool, 4321, 4321)
+        r = subprocess.run(nomx_cmd("-f", "-p", str(free_port()), "-s", s.spool),
+                           capture_output=True, text=True, timeout=20)
+        assert r.returncode == 111 and "belongs to another user" in r.stderr, r.stderr
+        assert os.stat(s.spool).st_uid == 4321
+    else:
+        r = subprocess.run(nomx_cmd("-f", "-p", str(free_port()), "-s", "/usr"),
+                           capture_output=True, text=True, timeout=20)
+        assert r.returncode == 111 and "belongs to uid 0, not to the user" in r.stderr, r.stderr
+
+
+def test_read_only_root_with_the_spool_on_a_writable_mount():
+    """As on a router: / is read-only (squashfs), only the spool's
+    mount is writable.  nomx starts as root, drops, and takes mail."""
+    if not is_root() or subprocess.run(["unshare", "-m", "true"]).returncode != 0:
+        raise Skip("needs root and mount namespaces")
+    s = Server()
+    ro_root = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+               'mount --bind "$0" "$0" && mount -o remount,bind,ro / && exec "$@"', s.dir]
+    s.wrap = ro_root
+    s.start()
+    root = subprocess.run(["nsenter", "-t", str(s.proc.pid), "-m", "findmnt", "-no", "OPTIONS",
+                           "/"], capture_output=True, text=True, check=True).stdout
+    assert root.startswith("ro,"), root               # the daemon's / is read-only
+    with smtplib.SMTP("127.0.0.1", s.port) as c:
+        c.sendmail("ups@ups.example", ["alice@mail.example.com"],
+                   b"Subject: read-only root\r\n\r\nhello\r\n")
+    assert len(list(read_spool(s.spool))) == 1
+    assert s.stop() == 0, s.log()
+    assert "error" not in s.log().lower(), s.log()
+
+
 def test_version_prints_config():
     out = subprocess.run(nomx_cmd("-V"), capture_output=True, text=True, check=True).stdout
     for want in ("mail.example.com", "[127.0.0.1]", "mailbox alice: alice.smith a.smith",

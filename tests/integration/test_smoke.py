@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: ISC
+"""The smoke test every board runs under qemu-user in CI (the full suite
+runs on the host and on mipsel): start, deliver one message with a real
+client, read it back with the device's own `nomx spool cat`."""
+import smtplib
+import subprocess
+
+from harness import Server, nomx_cmd, stored_body
+
+
+def test_smoke_start_deliver_read_back():
+    body = b"Subject: smoke\r\n\r\nUPS on battery, 42 min left.\r\n"
+    with Server() as s:
+        with smtplib.SMTP("127.0.0.1", s.port) as c:
+            c.ehlo("ups.example")
+            c.sendmail("ups@ups.example", ["alice@mail.example.com"], body)
+        rows = s.ls()
+        assert len(rows) == 1 and rows[0][1] == "ups@ups.example", rows
+        raw = subprocess.run(nomx_cmd("-s", s.spool, "spool", "cat", str(rows[0][0])),
+                             capture_output=True, check=True).stdout
+        rp, received, rest = stored_body(raw)
+        assert rp == "ups@ups.example" and "from ups.example" in received, (rp, received)
+        assert rest == body, rest

@@ -187,9 +187,16 @@ spool_scan_all(int dirfd, uint64_t from, spool_rec_fn *fn, void *ctx)
 			fprintf(stderr, "nomx: %s: %s\n", name, strerror(errno));
 			return -1;
 		}
-		if (fstat(fd, &st) == 0) {
-			spool_scan_seg(fd, st.st_size, scan_all_cb, &a, &torn, &seq);
+		/* The active segment may hold records the daemon has written
+		 * but not yet synced.  Sync before reading: a record a
+		 * collector has seen must survive a power cut, or its
+		 * sequence number could be given again to other mail. */
+		if (fstat(fd, &st) < 0 || (i + 1 == n && fdatasync(fd) < 0)) {
+			fprintf(stderr, "nomx: %s: %s\n", name, strerror(errno));
+			close(fd);
+			return -1;
 		}
+		spool_scan_seg(fd, st.st_size, scan_all_cb, &a, &torn, &seq);
 		close(fd);
 	}
 	return 0;

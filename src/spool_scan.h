@@ -42,7 +42,8 @@ void spool_seg_name(uint64_t first_seq, char *buf, size_t len);
 
 /* Walk every valid record of every segment that may hold seqs >= from
  * (0: all), in order, until fn returns non-zero.  0, or -1 with the
- * reason printed.  Segments removed meanwhile are skipped. */
+ * reason printed.  Segments removed meanwhile are skipped.  The last
+ * (active) segment is synced first: what a reader sees is durable. */
 int spool_scan_all(int dirfd, uint64_t from, spool_rec_fn *fn, void *ctx);
 
 /* Read exactly n bytes at off; 0 or -1. */

@@ -5,7 +5,8 @@
 #   make run                dev config in the foreground on 127.0.0.1:2525,
 #                           SMTPS on 2465 (PORT=, TLSPORT=, SPOOL= override)
 #   make test               every test; ends with "N passed, N failed"
-#                           (SANITIZE=1: on ASan+UBSan builds)
+#                           (SANITIZE=1: on ASan+UBSan builds;
+#                           VALGRIND=1: under valgrind's memcheck)
 #   make fuzz               libFuzzer targets (FUZZ_SECONDS=60 each)
 #   make bench              nomx next to Postfix and smtp-sink (README "Performance")
 #   make sizes              flash and static RAM of every board, with and
@@ -25,8 +26,9 @@ SIZE ?= size
 
 TOP := $(abspath .)
 BUILD := $(TOP)/build/$(BOARD)
-DEVBUILD := $(TOP)/build/$(BOARD)-$(if $(filter 1,$(SANITIZE)),asan,dev)
-LEGACYBUILD := $(TOP)/build/$(BOARD)-$(if $(filter 1,$(SANITIZE)),asan-legacy,legacy)
+TESTKIND := $(if $(filter 1,$(SANITIZE)),asan,$(if $(filter 1,$(VALGRIND)),vg,dev))
+DEVBUILD := $(TOP)/build/$(BOARD)-$(TESTKIND)
+LEGACYBUILD := $(TOP)/build/$(BOARD)-$(TESTKIND:dev=)$(if $(TESTKIND:dev=),-)legacy
 SRCDIR := $(TOP)/build/src
 
 # BearSSL 0.6, Debian's copy of the upstream tarball (dfsg repack of
@@ -64,7 +66,7 @@ deps:
 	@board/setup.sh build $(BOARD_PACKAGES)
 
 test-deps:
-	@board/setup.sh test $(BOARD_PACKAGES)
+	@board/setup.sh test $(BOARD_PACKAGES) $(if $(filter 1,$(VALGRIND)),valgrind)
 
 # ---- BearSSL, from its pinned source, with this board's compiler ----
 
@@ -111,6 +113,17 @@ TEST_LDFLAGS := -fsanitize=address,undefined -Wl,--gc-sections
 # daemon allocates nothing after start anyway.  UBSan findings abort.
 export ASAN_OPTIONS := detect_leaks=0
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+else ifeq ($(VALGRIND),1)
+# VALGRIND=1: the suite with every nomx process (daemon, tools, unit
+# tests) under memcheck, on a glibc build so its allocations are seen
+# too.  tests/run.sh reads the logs: any invalid access, use of an
+# uninitialised value or definite leak fails the run.
+TEST_CC := gcc
+TEST_CFLAGS := -g -O1
+TEST_LDFLAGS := -Wl,--gc-sections
+VG_LOGS = $(TOP)/build/$(BOARD)-vg/valgrind
+RUNNER := valgrind -q --leak-check=full --show-leak-kinds=definite \
+	--errors-for-leak-kinds=definite --log-file=$(VG_LOGS)/%p.log
 else
 TEST_CC := $(CC)
 TEST_CFLAGS :=
@@ -166,8 +179,9 @@ $(SMTP_SOURCE):
 		|| echo "nomx: could not fetch Postfix's smtp-source; the load test will be skipped"
 
 test: test-deps $(BUILD)/nomx $(DEVBUILD)/nomx $(LEGACYBUILD)/nomx $(UNIT_TESTS) $(SMTP_SOURCE)
-	@BOARD=$(BOARD) NOMX=$(DEVBUILD)/nomx NOMX_LEGACY=$(LEGACYBUILD)/nomx UNIT_DIR=$(DEVBUILD)/unit RUNNER="$(RUNNER)" \
-		TOOLS=$(TOP)/build/tools tests/run.sh
+	@$(if $(VG_LOGS),rm -rf $(VG_LOGS) && mkdir -p $(VG_LOGS) &&) \
+	BOARD=$(BOARD) NOMX=$(DEVBUILD)/nomx NOMX_LEGACY=$(LEGACYBUILD)/nomx UNIT_DIR=$(DEVBUILD)/unit RUNNER="$(RUNNER)" \
+		TOOLS=$(TOP)/build/tools VG_LOGS=$(VG_LOGS) tests/run.sh
 
 # ---- fuzzing (libFuzzer, clang from Debian) ----
 

@@ -29,6 +29,7 @@
 
 #include "fetch_out.h"
 #include "spool_rec.h"
+#include "utc.h"
 
 #define OUT_PATH 1024
 #define OUT_DEVS 64
@@ -398,17 +399,14 @@ out_maildir(const char *dev, const struct fetch_msg *m, const struct out_env *e)
 static int
 out_mbox(const struct fetch_msg *m, const struct out_env *e)
 {
-	time_t t = (time_t)(m->t_ms / 1000);
 	char from[700], when[64];
-	struct tm tm;
 	int fd = open(out.target, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600), n, rc = -1;
 
 	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
 		fprintf(stderr, "nomx fetch: %s: %s\n", out.target, strerror(errno));
 		return -1;
 	}
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm);
+	utc_format(when, sizeof(when), "%a %b %e %H:%M:%S %Y", (time_t)(m->t_ms / 1000));
 	n = snprintf(from, sizeof(from), "From %s %s\n", e->from[0] ? e->from : "MAILER-DAEMON",
 	    when);
 	if (write(fd, from, (size_t)n) == n && out_headers(fd, e, (size_t)-1) == 0 &&

@@ -13,7 +13,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,8 +24,10 @@
 #include "../config.h"
 #include "keygen.h"
 #include "log.h"
+#include "passwd.h"
 #include "rand.h"
 #include "tls_cred.h"
+#include "utc.h"
 
 /* A DER writer into a fixed buffer: constructed elements are opened,
  * filled, then closed, which shifts the content to fit the length. */
@@ -118,16 +119,13 @@ der_name(struct der *d)
 static void
 der_time(struct der *d, time_t t)
 {
-	struct tm tm;
 	char s[20];
 
-	gmtime_r(&t, &tm);
-	if (tm.tm_year >= 50 && tm.tm_year < 150) {
-		strftime(s, sizeof(s), "%y%m%d%H%M%SZ", &tm);
-		der_prim(d, 0x17, s, strlen(s));	/* UTCTime */
+	/* RFC 5280 4.1.2.5: UTCTime for 1950 to 2049, else GeneralizedTime */
+	if (t >= -631152000LL && t < 2524608000LL) {
+		der_prim(d, 0x17, s, utc_format(s, sizeof(s), "%y%m%d%H%M%SZ", t));
 	} else {
-		strftime(s, sizeof(s), "%Y%m%d%H%M%SZ", &tm);
-		der_prim(d, 0x18, s, strlen(s));	/* GeneralizedTime */
+		der_prim(d, 0x18, s, utc_format(s, sizeof(s), "%Y%m%d%H%M%SZ", t));
 	}
 }
 
@@ -251,7 +249,8 @@ keygen_cert(const br_ec_private_key *sk, const br_ec_public_key *pk,
 
 /* Write a file whole and durably: temporary name, fsync, rename. */
 static int
-keygen_write(const char *path, const char *data, size_t len, mode_t mode, const struct passwd *pw)
+keygen_write(const char *path, const char *data, size_t len, mode_t mode,
+    const struct passwd_ids *pw)
 {
 	char tmp[600];
 	int fd;
@@ -261,7 +260,7 @@ keygen_write(const char *path, const char *data, size_t len, mode_t mode, const 
 	if (fd < 0) {
 		return -1;
 	}
-	if (fchmod(fd, mode) < 0 || (pw != NULL && fchown(fd, pw->pw_uid, pw->pw_gid) < 0) ||
+	if (fchmod(fd, mode) < 0 || (pw != NULL && fchown(fd, pw->uid, pw->gid) < 0) ||
 	    write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
 		int e = errno;
 		close(fd);
@@ -305,7 +304,7 @@ keygen_main(const char *spooldir, int argc, char **argv)
 	br_hmac_drbg_context rng;
 	br_ec_private_key sk;
 	br_ec_public_key pk;
-	const struct passwd *pw = NULL;
+	struct passwd_ids ids, *pw = NULL;
 	size_t dlen, clen, plen;
 	int force = argc == 1 && strcmp(argv[0], "-f") == 0;
 	struct stat st;
@@ -341,7 +340,7 @@ keygen_main(const char *spooldir, int argc, char **argv)
 	/* As root, the files go to the user nomx runs as, so that it can
 	 * reload them on SIGHUP; it holds the key in memory anyway. */
 	if (geteuid() == 0 && NOMX_USER[0] != '\0') {
-		pw = getpwnam(NOMX_USER);
+		pw = passwd_lookup("/etc/passwd", NOMX_USER, &ids) == 0 ? &ids : NULL;
 	}
 	plen = br_pem_encode(pem, der, dlen, "EC PRIVATE KEY", BR_PEM_LINE64);
 	if (keygen_write(keypath, pem, plen, 0600, pw) < 0) {

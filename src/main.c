@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 #include "keygen.h"
 #include "log.h"
 #include "loop.h"
+#include "passwd.h"
 #include "spool.h"
 #include "spooltool.h"
 #include "tls.h"
@@ -140,7 +140,7 @@ start_tls(const char *spooldir)
 static void
 drop_privileges(const char *spooldir)
 {
-	struct passwd *pw;
+	struct passwd_ids pw;
 
 	if (geteuid() != 0) {
 		log_info("not root: no chroot, no privilege drop");
@@ -150,10 +150,10 @@ drop_privileges(const char *spooldir)
 		log_warnx("running as root: NOMX_USER is empty");
 		return;
 	}
-	if ((pw = getpwnam(NOMX_USER)) == NULL) {
+	if (passwd_lookup("/etc/passwd", NOMX_USER, &pw) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "no such user: %s (set NOMX_USER)", NOMX_USER);
 	}
-	if (spool_chown(pw->pw_uid, pw->pw_gid) < 0) {
+	if (spool_chown(pw.uid, pw.gid) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "cannot give the spool %s to %s: %s", spooldir, NOMX_USER,
 		    errno == EPERM ? "it belongs to another user" : strerror(errno));
 	}
@@ -165,7 +165,7 @@ drop_privileges(const char *spooldir)
 		tls_cred_base("/");	/* relative key paths: still the spool */
 	}
 #endif
-	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+	if (setgroups(0, NULL) < 0 || setgid(pw.gid) < 0 || setuid(pw.uid) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "cannot drop to %s: %s", NOMX_USER, strerror(errno));
 	}
 	if (setuid(0) == 0) {
@@ -291,10 +291,11 @@ main(int argc, char **argv)
 	if (start_tls(spooldir) && tlsport != 0) {
 		l[nl++] = (struct loop_listener){ listen_on(addr, tlsport), 1 };
 	}
-	drop_privileges(spooldir);
+	/* Detach before the chroot: /dev/null is not there afterwards. */
 	if (!foreground) {
 		daemonize();
 	}
+	drop_privileges(spooldir);
 	log_info("nomx ready host=%s literal=[%s]", NOMX_HOSTNAME, NOMX_STATIC_IP);
 	loop_run(l, nl);
 	return NOMX_EXIT_OK;

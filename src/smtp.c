@@ -22,6 +22,7 @@
 #include "spool.h"
 #include "spool_rec.h"
 #include "tls.h"
+#include "utc.h"
 
 #define REPLY_TEXT(name, text) text,
 static const char *const reply_texts[] = { REPLIES(REPLY_TEXT) };
@@ -599,12 +600,9 @@ static size_t
 smtp_received(const struct smtp_session *s, uint64_t seq, char *buf, size_t cap)
 {
 	char date[40], fo[SMTP_RCPT_LEN + 16] = "", proto[16], tls[sizeof(s->tls_info) + 16] = "";
-	time_t now = time(NULL);
-	struct tm tm;
 	int n;
 
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	utc_format(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", time(NULL));
 	if (s->nrcpt == 1) {
 		snprintf(fo, sizeof(fo), "\r\n\tfor <%s>", s->rcpt[0]);
 	}

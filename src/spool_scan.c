@@ -4,13 +4,13 @@
  * body), in bounded chunks through one static buffer: the reader needs
  * no memory proportional to a message.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "crc32c.h"
@@ -103,41 +103,57 @@ spool_scan_seg(int fd, off_t size, spool_rec_fn *fn, void *ctx, int *torn, uint6
 	return off;
 }
 
-static int
-scan_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+/* getdents64's record, read straight from the kernel: opendir() would
+ * bring malloc and qsort() more code than the sort below. */
+struct scan_dirent {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
 
-	return x < y ? -1 : x > y;
+/* Segment names are "%016llx.nmx"; anything else in seg/ is ignored. */
+static int
+scan_seg_first(const char *name, uint64_t *first)
+{
+	char *end;
+
+	if (strlen(name) != 20 || strcmp(name + 16, ".nmx") != 0) {
+		return 0;
+	}
+	*first = strtoull(name, &end, 16);
+	return end == name + 16;
 }
 
 size_t
 spool_scan_list(int dirfd, uint64_t *firsts, size_t max)
 {
+	static _Alignas(8) char buf[2048];
 	int fd = openat(dirfd, SPOOL_SEG_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	struct dirent *e;
 	size_t n = 0;
+	long got;
 
-	if (d == NULL) {
-		if (fd >= 0) {
-			close(fd);
-		}
+	if (fd < 0) {
 		return 0;
 	}
-	while ((e = readdir(d)) != NULL && n < max) {
-		char *end;
-		unsigned long long v;
-		if (strlen(e->d_name) != 20 || strcmp(e->d_name + 16, ".nmx") != 0) {
-			continue;
-		}
-		v = strtoull(e->d_name, &end, 16);
-		if (end == e->d_name + 16) {
-			firsts[n++] = v;
+	while (n < max && (got = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < got && n < max;) {
+			struct scan_dirent *e = (struct scan_dirent *)(buf + off);
+			uint64_t v;
+
+			if (scan_seg_first(e->name, &v)) {
+				/* insertion sort: little code, and n <= SPOOL_MAX_SEGS */
+				size_t i = n++;
+				for (; i > 0 && firsts[i - 1] > v; i--) {
+					firsts[i] = firsts[i - 1];
+				}
+				firsts[i] = v;
+			}
+			off += e->reclen;
 		}
 	}
-	closedir(d);
-	qsort(firsts, n, sizeof(*firsts), scan_cmp);
+	close(fd);
 	return n;
 }
 

@@ -28,6 +28,7 @@
 #include "spool_ack.h"
 #include "spool_scan.h"
 #include "spooltool.h"
+#include "utc.h"
 
 static uint64_t tool_segs[SPOOL_MAX_SEGS];
 
@@ -66,16 +67,13 @@ tool_env_first(const unsigned char *env, size_t len, int want, const char **v, s
 static int
 tool_ls_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned char *env, off_t body)
 {
-	time_t t = (time_t)(r->t_ms / 1000);
-	struct tm tm;
 	char when[32];
 	const char *v;
 	size_t n, off = 0;
 	int type;
 
 	(void)vctx, (void)fd, (void)body;
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	utc_format(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", (time_t)(r->t_ms / 1000));
 	tool_env_first(env, r->env_len, SPOOL_ENV_FROM, &v, &n);
 	printf("%llu %s %u <%.*s>", (unsigned long long)r->seq, when, r->body_len, (int)n, v);
 	while (spool_env_next(env, r->env_len, &off, &type, &v, &n) == 1) {
@@ -163,10 +161,7 @@ tool_status(int dirfd)
 		return NOMX_EXIT_SYSTEM;
 	}
 	if (ctx.unacked > 0) {
-		time_t t = (time_t)(ctx.oldest_ms / 1000);
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		utc_format(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", (time_t)(ctx.oldest_ms / 1000));
 	}
 	printf("device      %s\n"
 	    "segments    %zu, %llu bytes (quota %llu, %.0f%%)\n"

@@ -2,11 +2,14 @@
 """The process: graceful stop, inetd mode, privilege drop and chroot,
 -V, usage errors, and the README's first command (make run)."""
 import os
+import queue
+import re
 import signal
 import smtplib
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 from harness import (NOMX, RUNNER, TMP, Client, Server, Skip, expect, free_port, is_root,
@@ -129,6 +132,8 @@ def test_read_only_root_with_the_spool_on_a_writable_mount():
     mount is writable.  nomx starts as root, drops, and takes mail."""
     if not is_root() or subprocess.run(["unshare", "-m", "true"]).returncode != 0:
         raise Skip("needs root and mount namespaces")
+    if RUNNER[:1] == ["valgrind"]:
+        raise Skip("valgrind itself needs a writable /tmp")
     s = Server()
     ro_root = ["unshare", "-m", "--propagation", "private", "sh", "-c",
                'mount --bind "$0" "$0" && mount -o remount,bind,ro / && exec "$@"', s.dir]
@@ -143,6 +148,59 @@ def test_read_only_root_with_the_spool_on_a_writable_mount():
     assert len(list(read_spool(s.spool))) == 1
     assert s.stop() == 0, s.log()
     assert "error" not in s.log().lower(), s.log()
+
+
+def test_daemon_logs_to_syslog_through_dev_log():
+    """Without -f, nomx daemonizes and logs to /dev/log itself: one
+    datagram per line, "<PRI>nomx[PID]: ...", connected before the
+    chroot.  The test's own socket is bind-mounted on /dev/log in a
+    mount namespace (a tmpfs /dev with null, zero, urandom put back)."""
+    if not is_root() or subprocess.run(["unshare", "-m", "true"]).returncode != 0:
+        raise Skip("needs root and mount namespaces")
+    s = Server()
+    sock_path = os.path.join(s.dir, "log")
+    log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    log.bind(sock_path)
+    lines = queue.Queue()
+
+    def syslogd():                            # reads as a real one does, at once
+        try:
+            while True:
+                lines.put(log.recv(2048).decode())
+        except OSError:
+            pass
+    threading.Thread(target=syslogd, daemon=True).start()
+    dev = os.path.join(s.dir, "olddev")
+    os.mkdir(dev)
+    setup = ('mount --bind /dev "$0/olddev" && mount -t tmpfs none /dev && '
+             'for n in null zero urandom; do touch /dev/$n && mount --bind "$0/olddev/$n" /dev/$n; '
+             'done && touch /dev/log && mount --bind "$0/log" /dev/log && exec "$@"')
+    r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", setup, s.dir]
+                       + nomx_cmd("-l", "127.0.0.1", "-p", str(s.port), "-P", "0", "-s", s.spool),
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stderr == "", r.stderr      # the parent returns at once
+
+    def until(text):
+        while True:
+            line = lines.get(timeout=20)
+            if text in line:
+                return line
+
+    ready = until("nomx ready")
+    m = re.match(r"<22>nomx\[(\d+)\]: nomx ready host=mail\.example\.com", ready)
+    assert m, ready                          # LOG_MAIL | LOG_INFO, no timestamp
+    pid = int(m.group(1))
+    assert os.readlink("/proc/%d/root" % pid) == os.path.realpath(s.spool)
+    # Detached: nothing of the starting shell's terminal or pipes kept.
+    assert [os.readlink("/proc/%d/fd/%d" % (pid, fd)) for fd in (0, 1, 2)] == ["/dev/null"] * 3
+    with smtplib.SMTP("127.0.0.1", s.port) as c:
+        c.sendmail("ups@ups.example", ["alice@mail.example.com"],
+                   b"Subject: syslog\r\n\r\nlogged\r\n")
+    assert until("accepted seq=1").startswith("<22>nomx[%d]: session=1 client=127.0.0.1" % pid)
+    os.kill(pid, signal.SIGTERM)
+    until("stopped")
+    log.shutdown(socket.SHUT_RDWR)
+    log.close()
 
 
 def test_version_prints_config():

@@ -298,6 +298,43 @@ stage_exhaustion(void)
 	stage_reset(&b);
 }
 
-CHECK_MAIN(CASE(clean_segment), CASE(truncated_at_every_byte), CASE(zero_and_garbage_tails),
+/* The segment list comes sorted, whatever order the directory gives,
+ * and ignores every name that is not a segment's; more than fit in one
+ * getdents buffer. */
+static void
+segment_list_sorted(void)
+{
+	static uint64_t firsts[SPOOL_MAX_SEGS];
+	static const char *const junk[] = { "seg/x.nmx", "seg/00000000000000zz.nmx",
+	    "seg/0000000000000001.nmx.tmp", "seg/000000000000001.nmx", "seg/README" };
+	char path[300];
+	int dfd;
+	size_t n;
+
+	make_dir();
+	snprintf(path, sizeof(path), "%s/seg", dir);
+	mkdir(path, 0700);
+	srand(7);
+	for (int i = 0; i < 300; i++) {
+		snprintf(path, sizeof(path), "%s/seg/%016llx.nmx", dir,
+		    (unsigned long long)(i * 1000 + rand() % 999 + 1));
+		close(open(path, O_CREAT | O_WRONLY, 0600));
+	}
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, junk[i]);
+		close(open(path, O_CREAT | O_WRONLY, 0600));
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	n = spool_scan_list(dfd, firsts, SPOOL_MAX_SEGS);
+	CHECK_INT(n, 300);
+	for (size_t i = 1; i < n; i++) {
+		CHECK(firsts[i - 1] < firsts[i], "out of order at %zu", i);
+		CHECK(firsts[i] / 1000 == i, "segment %zu missing", i);
+	}
+	CHECK_INT(spool_scan_list(dfd, firsts, 10), 10);	/* the caller sees "full" */
+	close(dfd);
+}
+
+CHECK_MAIN(CASE(clean_segment), CASE(segment_list_sorted), CASE(truncated_at_every_byte), CASE(zero_and_garbage_tails),
     CASE(flipped_bits), CASE(recovery_cuts_tail_and_continues), CASE(envelope_fields),
     CASE(stage_exhaustion))

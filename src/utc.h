@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * UTC dates for the Received: header, certificates and `spool status`,
+ * without strftime(): nomx only writes UTC, and strftime brings musl's
+ * time-zone and locale code (about 9 KB of a router's flash) with it.
+ */
+#ifndef NOMX_UTC_H
+#define NOMX_UTC_H
+
+#include <stddef.h>
+#include <time.h>
+
+/* Format t into buf like strftime, for the conversions %a %b %d %e %H
+ * %M %S %Y %y %m and %%.  Returns the length, 0 if buf is too small. */
+size_t utc_format(char *buf, size_t len, const char *fmt, time_t t);
+
+#endif

@@ -174,11 +174,13 @@ drop_privileges(const char *spooldir)
 	log_info("running as %s%s", NOMX_USER, NOMX_CHROOT ? ", chrooted into the spool" : "");
 }
 
+/* Into the background, stdio on devnull (opened before the chroot,
+ * where /dev/null is out of reach).  Called after the privilege drop,
+ * so that start-up errors still reach the caller with their status. */
 static void
-daemonize(void)
+daemonize(int devnull)
 {
 	pid_t pid = fork();
-	int fd;
 
 	if (pid < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "fork: %s", strerror(errno));
@@ -187,12 +189,12 @@ daemonize(void)
 		_exit(0);
 	}
 	setsid();
-	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2) {
-			close(fd);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		if (devnull > 2) {
+			close(devnull);
 		}
 	}
 }
@@ -219,7 +221,7 @@ int
 main(int argc, char **argv)
 {
 	const char *addr = NOMX_LISTEN_ADDR, *spooldir = NOMX_SPOOL_DIR;
-	int port = NOMX_SMTP_PORT, tlsport = NOMX_SMTPS_PORT, foreground = 0, inetd = 0, opt;
+	int port = NOMX_SMTP_PORT, tlsport = NOMX_SMTPS_PORT, foreground = 0, inetd = 0, opt, devnull;
 	struct loop_listener l[2];
 	size_t nl = 0;
 
@@ -291,11 +293,11 @@ main(int argc, char **argv)
 	if (start_tls(spooldir) && tlsport != 0) {
 		l[nl++] = (struct loop_listener){ listen_on(addr, tlsport), 1 };
 	}
-	/* Detach before the chroot: /dev/null is not there afterwards. */
-	if (!foreground) {
-		daemonize();
-	}
+	devnull = foreground ? -1 : open("/dev/null", O_RDWR | O_CLOEXEC);
 	drop_privileges(spooldir);
+	if (!foreground) {
+		daemonize(devnull);
+	}
 	log_info("nomx ready host=%s literal=[%s]", NOMX_HOSTNAME, NOMX_STATIC_IP);
 	loop_run(l, nl);
 	return NOMX_EXIT_OK;

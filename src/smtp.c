@@ -69,6 +69,7 @@ smtp_reset_tx(struct smtp_session *s)
 {
 	s->mail = 0;
 	s->nrcpt = 0;
+	s->rcpt_limit_logged = 0;
 	s->bdat = 0;
 	s->bdat_left = 0;
 	s->from[0] = '\0';
@@ -309,6 +310,12 @@ smtp_do_rcpt(struct smtp_session *s, const struct smtp_cmd *c)
 		return;
 	}
 	if (s->nrcpt == NOMX_MAX_RCPT || strlen(path.addr) >= SMTP_RCPT_LEN) {
+		if (!s->rcpt_limit_logged) {	/* a flood of RCPTs is one event */
+			log_warnx("session=%u client=%s rcpt-limit %s (max %d recipients of %d octets)",
+			    s->id, s->client_ip, s->nrcpt == NOMX_MAX_RCPT ? "count" : "length",
+			    (int)NOMX_MAX_RCPT, (int)SMTP_RCPT_LEN - 1);
+			s->rcpt_limit_logged = 1;
+		}
 		smtp_reply(s, REPLY_TOO_MANY_RCPT);
 		return;
 	}
@@ -329,7 +336,7 @@ smtp_sink(void *ctx, const char *p, size_t n)
 	if (s->body.len + n > (size_t)NOMX_MSG_MAX - 1024) {
 		s->tx_error = REPLY_TOO_BIG;
 	} else if (stage_append(&s->body, p, n) < 0) {
-		log_warnx("session=%u staging-full", s->id);
+		log_warnx("session=%u client=%s staging-full", s->id, s->client_ip);
 		s->tx_error = REPLY_NO_ROOM;
 	}
 	if (s->tx_error != REPLY_OK) {
@@ -649,7 +656,7 @@ smtp_end_message(struct smtp_session *s)
 		s->tx_error = REPLY_LOOP;
 	}
 	if (s->tx_error != REPLY_OK) {
-		log_warnx("session=%u client=%s message-refused reply=\"%.3s\"", s->id,
+		log_warnx("session=%u client=%s message-refused reply=\"%s\"", s->id,
 		    s->client_ip, reply_text(s->tx_error));
 		if (s->tx_error == REPLY_NEED_MAIL || s->tx_error == REPLY_NEED_RCPT) {
 			smtp_error(s, s->tx_error);

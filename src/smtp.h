@@ -58,6 +58,7 @@ struct smtp_session {
 	struct smtp_mail_params params;
 	char from[ADDR_PATH_MAX + 1];
 	size_t nrcpt;
+	int rcpt_limit_logged;	/* once per transaction */
 	char rcpt[NOMX_MAX_RCPT][SMTP_RCPT_LEN];
 	const char *mbox[NOMX_MAX_RCPT];
 	int bdat;		/* a BDAT transfer is under way */

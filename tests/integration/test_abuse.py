@@ -194,3 +194,65 @@ def test_size_lies_rcpt_floods_and_wrong_bdat_sizes():
         expect(c.reply(), 501, "5.5.4")
         assert c.closed(5)
         assert len(s.ls()) == 1 and s.cat(s.ls()[0][0]).endswith(b"hello")
+
+
+def test_every_refusal_logged_once_with_the_client_and_no_content():
+    """Each refusal and limit is one log line naming the client (each
+    case comes from its own address), and nothing of a message's
+    content — here a canary in the subject and body — is ever logged."""
+    canary = "CANARY-5e1f"
+    body = ("Subject: %s\r\n\r\n%s in the body\r\n" % (canary, canary)).encode()
+    with Server() as s:
+        c = session(s.port, src="127.0.0.21")            # relay
+        expect(c.cmd("MAIL FROM:<a@ups.example>"), 250)
+        expect(c.cmd("RCPT TO:<victim@example.com>"), 550, "5.7.1")
+        c = session(s.port, src="127.0.0.22")            # no such mailbox
+        expect(c.cmd("MAIL FROM:<a@ups.example>"), 250)
+        expect(c.cmd("RCPT TO:<nobody-here@mail.example.com>"), 550, "5.1.1")
+        c = session(s.port, src="127.0.0.23")            # too big
+        expect(c.cmd("MAIL FROM:<a@ups.example>"), 250)
+        expect(c.cmd("RCPT TO:<alice@mail.example.com>"), 250)
+        expect(c.cmd("DATA"), 354)
+        c.send(body + (b"y" * 998 + b"\r\n") * 10700 + b".\r\n")
+        expect(c.reply(), 552, "5.3.4")
+        c = session(s.port, src="127.0.0.24")            # bare LF
+        expect(c.cmd("MAIL FROM:<a@ups.example>"), 250)
+        expect(c.cmd("RCPT TO:<alice@mail.example.com>"), 250)
+        expect(c.cmd("DATA"), 354)
+        c.send(body + b"a bare\nLF\r\n.\r\n")
+        expect(c.reply(), 550, "5.6.0")
+        c = session(s.port, src="127.0.0.25")            # recipient flood: one line
+        expect(c.cmd("MAIL FROM:<a@ups.example>"), 250)
+        c.send(b"RCPT TO:<bob@mail.example.com>\r\n" * 500)
+        codes = [c.reply()[0] for _ in range(500)]
+        assert codes.count(452) == 400, set(codes)
+        c = Client(s.port, src="127.0.0.26", greet=False)  # early talker
+        c.send(b"EHLO too.early\r\n")
+        assert c.reply()[0] == 554
+        c = session(s.port, src="127.0.0.27")            # 20 errors
+        c.send(b"FOO\r\n" * 25)
+        assert c.closed(5)
+        c = session(s.port, src="127.0.0.28")            # accepted: canary stored
+        expect(c.cmd("MAIL FROM:<a@ups.example>"), 250)
+        expect(c.cmd("RCPT TO:<alice@mail.example.com>"), 250)
+        expect(c.cmd("DATA"), 354)
+        c.send(body + b".\r\n")
+        expect(c.reply(), 250)
+        expect(c.cmd("QUIT"), 221)
+        time.sleep(0.3)
+        log = s.log()
+    assert canary not in log, "message content in the log"
+    want = {
+        "127.0.0.21": "rcpt-refused reason=relay to=<victim@example.com>",
+        "127.0.0.22": "rcpt-refused reason=unknown to=<nobody-here@mail.example.com>",
+        "127.0.0.23": 'message-refused reply="552 5.3.4 Message too big for this system"',
+        "127.0.0.24": 'message-refused reply="550 5.6.0 Message refused: bare CR or LF',
+        "127.0.0.25": "rcpt-limit count (max 100 recipients",
+        "127.0.0.26": "early-talker refused",
+        "127.0.0.27": "too-many-errors",
+    }
+    for ip, event in want.items():
+        lines = [l for l in log.splitlines() if "client=%s " % ip in l
+                 and not l.endswith((" connect", " disconnect"))]
+        assert len(lines) == 1 and event in lines[0], (ip, lines)
+    assert "client=127.0.0.28 accepted seq=1 from=<a@ups.example> rcpts=1" in log

@@ -93,7 +93,9 @@ $(BEARSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h | deps
 # ---- nomx ----
 
 # Release build: config.h with the board's overrides.
-BOARD_CONFIG := $(wildcard board/$(BOARD)/config.h)
+# The board's config overrides: its own config.h, or the file its
+# board.mk names (the router boards share board/router.h).
+BOARD_CONFIG ?= $(wildcard board/$(BOARD)/config.h)
 REL_DEFS := $(if $(BOARD_CONFIG),-DNOMX_BOARD_CONFIG='"$(TOP)/$(BOARD_CONFIG)"') \
 	$(if $(LOCAL_CONFIG),-DNOMX_LOCAL_CONFIG='"$(abspath $(LOCAL_CONFIG))"')
 # Test builds, each with its own config header read before config.h:

@@ -8,7 +8,8 @@
  * spool folder, foreground, inetd mode).
  *
  * Overrides work like dropbear's localoptions.h: the board's
- * board/<name>/config.h and an optional local file named on the make
+ * board/<name>/config.h (or the file its board.mk names in BOARD_CONFIG,
+ * e.g. board/router.h) and an optional local file named on the make
  * line (make LOCAL_CONFIG=path/to/file.h) are read first, and every
  * default below is guarded by #ifndef, so whatever they define wins.
  * On/off knobs are 0/1 and tested with #if, never #ifdef.

@@ -7,4 +7,5 @@ BOARD_CFLAGS = -march=armv7-a -mfpu=vfpv3-d16 -mfloat-abi=hard -mthumb
 RUNNER = qemu-arm-static
 IPK_ARCH = arm_cortex-a7_neon-vfpv4
 BOARD_INIT = openwrt
+BOARD_CONFIG = board/router.h
 include board/cross.mk

@@ -13,4 +13,5 @@ BOARD_CFLAGS = -march=mips32r2 -mno-branch-likely \
 RUNNER = qemu-mipsel-static
 IPK_ARCH = mipsel_24kc
 BOARD_INIT = openwrt
+BOARD_CONFIG = board/router.h
 include board/cross.mk

@@ -7,3 +7,4 @@ SIZE ?= size
 BOARD_CFLAGS ?=
 RUNNER =
 BOARD_PACKAGES =
+BOARD_CONFIG = board/router.h

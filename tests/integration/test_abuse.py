@@ -6,7 +6,7 @@ import resource
 import socket
 import time
 
-from harness import Client, Server, expect, session
+from harness import Client, Server, expect, queued_seq, session, stored_body
 
 # Every way we know to ask a receive-only MTA to send mail elsewhere.
 # Expected: the enhanced code of the refusal (5.7.1 relay, 5.1.1 no such
@@ -256,3 +256,35 @@ def test_every_refusal_logged_once_with_the_client_and_no_content():
                  and not l.endswith((" connect", " disconnect"))]
         assert len(lines) == 1 and event in lines[0], (ip, lines)
     assert "client=127.0.0.28 accepted seq=1 from=<a@ups.example> rcpts=1" in log
+
+
+def test_nul_8bit_and_overlong_lines_in_every_state():
+    """In every command state, a line with NUL bytes, one of 8-bit
+    garbage and one of 3,000 octets each get a 500 and change nothing:
+    the command the state expects next still works.  In DATA and BDAT
+    the same bytes are content, stored exactly."""
+    bad = [(b"NO\x00OP\x00\r\n", "5.5.2"), (b"\xff\xfe\x80\xc3\x28 garbage\r\n", "5.5.1"),
+           (b"NOOP " + b"x" * 3000 + b"\r\n", "5.5.2")]
+    nexts = [b"EHLO states.example", b"MAIL FROM:<s@ups.example>",
+             b"RCPT TO:<alice@mail.example.com>", b"DATA"]
+    content = b"Subject: \xe2\x9c\x93 states\r\n\r\nnul \x00 here, 8-bit \xff\xfe\r\n" + \
+        b"L" * 3000 + b"\r\n"
+    with Server() as s:
+        c = Client(s.port)
+        for nxt in nexts:                         # greeted, EHLO, MAIL, RCPT
+            for line, enhanced in bad:
+                c.send(line)
+                expect(c.reply(), 500, enhanced)
+            expect(c.cmd(nxt.decode("ascii")), 354 if nxt == b"DATA" else 250)
+        c.send(content + b".\r\n")
+        seq = queued_seq(expect(c.reply(), 250))
+        expect(c.cmd("MAIL FROM:<s@ups.example>"), 250)
+        expect(c.cmd("RCPT TO:<bob@mail.example.com>"), 250)
+        c.send(b"BDAT %d LAST\r\n" % len(content) + content)
+        seq2 = queued_seq(expect(c.reply(), 250))
+        for line, enhanced in bad:                # and after a transaction
+            c.send(line)
+            expect(c.reply(), 500, enhanced)
+        expect(c.cmd("QUIT"), 221)
+        for n in (seq, seq2):
+            assert stored_body(s.cat(n))[2] == content, n

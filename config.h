@@ -95,6 +95,16 @@
 #define NOMX_MAX_CONN 16
 #endif
 
+/* Connections the kernel may hold for nomx before it accepts them
+ * (listen(2) backlog, capped by net.core.somaxconn).  Costs no RAM of
+ * nomx's, ~2 KiB of kernel memory per waiting connection, and only in
+ * a burst.  Too shallow, and a storm makes the kernel drop SYNs: a
+ * client arriving then waits a 1 s retransmission (64: about 12 of a
+ * 1,000-connection burst did; 256: about 1). */
+#ifndef NOMX_LISTEN_BACKLOG
+#define NOMX_LISTEN_BACKLOG 256
+#endif
+
 /* Connections at once from one client address. */
 #ifndef NOMX_MAX_CONN_PER_IP
 #define NOMX_MAX_CONN_PER_IP 4

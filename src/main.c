@@ -116,7 +116,7 @@ listen_on(const char *addr, int port)
 	}
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, NOMX_LISTEN_BACKLOG) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "cannot listen on %s:%d: %s", addr, port, strerror(errno));
 	}
 	log_info("listening on %s:%d", addr, port);

@@ -1,8 +1,27 @@
 /* SPDX-License-Identifier: ISC */
-#include <stdio.h>
 #include <string.h>
 
 #include "utc.h"
+
+/* v in decimal, at least width digits, padded with pad; into part. */
+static size_t
+utc_num(char *part, long v, int width, char pad)
+{
+	char digits[12];
+	size_t n = 0, k = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0 && n < sizeof(digits));
+	for (; (int)(n + k) < width; k++) {
+		part[k] = pad;
+	}
+	while (n > 0) {
+		part[k++] = digits[--n];
+	}
+	return k;
+}
 
 size_t
 utc_format(char *buf, size_t len, const char *fmt, time_t t)
@@ -12,36 +31,37 @@ utc_format(char *buf, size_t len, const char *fmt, time_t t)
 	struct tm tm;
 	size_t n = 0;
 
-	if (len == 0 || gmtime_r(&t, &tm) == NULL) {
+	if (len == 0 || gmtime_r(&t, &tm) == NULL || tm.tm_year < 0) {	/* before 1900 */
 		return 0;
 	}
 	for (; *fmt != '\0'; fmt++) {
-		char part[8];
-		int w;
+		char part[16];
+		size_t w;
 
 		if (*fmt != '%') {
-			w = snprintf(part, sizeof(part), "%c", *fmt);
+			part[0] = *fmt;
+			w = 1;
 		} else {
 			switch (*++fmt) {
-			case 'a': w = snprintf(part, sizeof(part), "%.3s", days + 3 * tm.tm_wday); break;
-			case 'b': w = snprintf(part, sizeof(part), "%.3s", months + 3 * tm.tm_mon); break;
-			case 'd': w = snprintf(part, sizeof(part), "%02d", tm.tm_mday); break;
-			case 'e': w = snprintf(part, sizeof(part), "%2d", tm.tm_mday); break;
-			case 'H': w = snprintf(part, sizeof(part), "%02d", tm.tm_hour); break;
-			case 'M': w = snprintf(part, sizeof(part), "%02d", tm.tm_min); break;
-			case 'S': w = snprintf(part, sizeof(part), "%02d", tm.tm_sec); break;
-			case 'm': w = snprintf(part, sizeof(part), "%02d", tm.tm_mon + 1); break;
-			case 'Y': w = snprintf(part, sizeof(part), "%04d", tm.tm_year + 1900); break;
-			case 'y': w = snprintf(part, sizeof(part), "%02d", tm.tm_year % 100); break;
-			case '%': w = snprintf(part, sizeof(part), "%%"); break;
+			case 'a': memcpy(part, days + 3 * tm.tm_wday, 3), w = 3; break;
+			case 'b': memcpy(part, months + 3 * tm.tm_mon, 3), w = 3; break;
+			case 'd': w = utc_num(part, tm.tm_mday, 2, '0'); break;
+			case 'e': w = utc_num(part, tm.tm_mday, 2, ' '); break;
+			case 'H': w = utc_num(part, tm.tm_hour, 2, '0'); break;
+			case 'M': w = utc_num(part, tm.tm_min, 2, '0'); break;
+			case 'S': w = utc_num(part, tm.tm_sec, 2, '0'); break;
+			case 'm': w = utc_num(part, tm.tm_mon + 1, 2, '0'); break;
+			case 'Y': w = utc_num(part, tm.tm_year + 1900L, 4, '0'); break;
+			case 'y': w = utc_num(part, tm.tm_year % 100, 2, '0'); break;
+			case '%': part[0] = '%', w = 1; break;
 			default: return 0;	/* not one of ours: a bug, caught by the tests */
 			}
 		}
-		if (w < 0 || n + (size_t)w >= len) {
+		if (n + w >= len) {
 			return 0;
 		}
-		memcpy(buf + n, part, (size_t)w);
-		n += (size_t)w;
+		memcpy(buf + n, part, w);
+		n += w;
 	}
 	buf[n] = '\0';
 	return n;

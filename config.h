@@ -99,8 +99,9 @@
  * (listen(2) backlog, capped by net.core.somaxconn).  Costs no RAM of
  * nomx's, ~2 KiB of kernel memory per waiting connection, and only in
  * a burst.  Too shallow, and a storm makes the kernel drop SYNs: a
- * client arriving then waits a 1 s retransmission (64: about 12 of a
- * 1,000-connection burst did; 256: about 1). */
+ * client arriving then waits a 1 s retransmission (on the test machine,
+ * with 64, 12 of a 1,000-connection burst did; with 256, none: the
+ * storm test in tests/integration/test_abuse.py prints the count). */
 #ifndef NOMX_LISTEN_BACKLOG
 #define NOMX_LISTEN_BACKLOG 256
 #endif

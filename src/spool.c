@@ -46,7 +46,6 @@ static struct {
 	int rotate;		/* start a new segment before the next append */
 	struct spool_ack ack;	/* what the collector has acknowledged */
 	int64_t refreshed_ms;	/* when usage was last re-read from disk */
-	unsigned dir_uid;	/* the spool folder's owner */
 } sp = { .dirfd = -1, .segdirfd = -1, .fd = -1, .next_seq = 1 };
 
 static uint64_t segs[SPOOL_MAX_SEGS];
@@ -150,7 +149,6 @@ spool_check_owner(const char *dir)
 		log_die(NOMX_EXIT_SYSTEM, "spool: %s belongs to uid %u, not to the user nomx "
 		    "runs as (uid %u)", dir, (unsigned)st.st_uid, (unsigned)geteuid());
 	}
-	sp.dir_uid = st.st_uid;
 }
 
 /* Recover one segment: count its records, cut a torn tail if it is the
@@ -289,9 +287,13 @@ spool_chown(unsigned uid, unsigned gid)
 {
 	static const char *const files[] = { "ID", SPOOL_SECRET_FILE, "LOCK" };
 	char name[40];
+	struct stat st;
 
 	/* Never give away a folder that is somebody else's (-s /home/x). */
-	if (sp.dir_uid != 0 && sp.dir_uid != uid) {
+	if (fstat(sp.dirfd, &st) < 0) {
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != uid) {
 		errno = EPERM;
 		return -1;
 	}

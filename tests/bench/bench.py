@@ -157,7 +157,21 @@ def io_write_bytes(pids):
     return total
 
 
-class Nomx:
+class OneProcess:
+    """A server that is one foreground process, stopped with SIGTERM."""
+
+    def spawn(self, cmd, env=None):
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+        self.pid = self.proc.pid
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+class Nomx(OneProcess):
     name = "nomx"
 
     def __init__(self, disk):
@@ -168,18 +182,11 @@ class Nomx:
     def start(self):
         shutil.rmtree(self.dir, ignore_errors=True)
         run([NOMX, "-s", self.dir, "keygen"])
-        self.proc = subprocess.Popen([NOMX, "-f", "-l", "127.0.0.1", "-p", str(self.port), "-P",
-                                      str(self.tls_port), "-s", self.dir],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port)
-        self.pid = self.proc.pid
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
+        self.spawn([NOMX, "-f", "-l", "127.0.0.1", "-p", str(self.port), "-P", str(self.tls_port),
+                    "-s", self.dir])
 
 
-class Sink:
+class Sink(OneProcess):
     name = "smtp-sink"
 
     def __init__(self, disk):
@@ -189,14 +196,7 @@ class Sink:
         cmd = [os.path.join(TOOLS, "usr/sbin/smtp-sink")]
         if ROOT:
             cmd += ["-u", "nomxbench"]
-        self.proc = subprocess.Popen(cmd + ["127.0.0.1:%d" % self.port, "256"], env=ENV,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port)
-        self.pid = self.proc.pid
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
+        self.spawn(cmd + ["127.0.0.1:%d" % self.port, "256"], env=ENV)
 
 
 MASTER_CF = """127.0.0.1:{port} inet n - n - - smtpd

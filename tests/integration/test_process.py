@@ -154,18 +154,21 @@ def test_daemon_logs_to_syslog_through_dev_log():
     """Without -f, nomx daemonizes and logs to /dev/log itself: one
     datagram per line, "<PRI>nomx[PID]: ...", connected before the
     chroot.  The test's own socket is bind-mounted on /dev/log in a
-    mount namespace (a tmpfs /dev with null, zero, urandom put back)."""
+    mount namespace (a tmpfs /dev with null, zero, urandom put back).
+    While that "syslogd" stops reading, mail still flows, and the lines
+    it could not take are counted and reported when it reads again."""
     if not is_root() or subprocess.run(["unshare", "-m", "true"]).returncode != 0:
         raise Skip("needs root and mount namespaces")
     s = Server()
     sock_path = os.path.join(s.dir, "log")
     log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     log.bind(sock_path)
-    lines = queue.Queue()
+    lines, reading = queue.Queue(), threading.Event()
+    reading.set()
 
-    def syslogd():                            # reads as a real one does, at once
+    def syslogd():                            # reads at once, unless told to stop
         try:
-            while True:
+            while reading.wait():
                 lines.put(log.recv(2048).decode())
         except OSError:
             pass
@@ -186,21 +189,39 @@ def test_daemon_logs_to_syslog_through_dev_log():
             if text in line:
                 return line
 
-    ready = until("nomx ready")
-    m = re.match(r"<22>nomx\[(\d+)\]: nomx ready host=mail\.example\.com", ready)
-    assert m, ready                          # LOG_MAIL | LOG_INFO, no timestamp
-    pid = int(m.group(1))
-    assert os.readlink("/proc/%d/root" % pid) == os.path.realpath(s.spool)
-    # Detached: nothing of the starting shell's terminal or pipes kept.
-    assert [os.readlink("/proc/%d/fd/%d" % (pid, fd)) for fd in (0, 1, 2)] == ["/dev/null"] * 3
-    with smtplib.SMTP("127.0.0.1", s.port) as c:
-        c.sendmail("ups@ups.example", ["alice@mail.example.com"],
-                   b"Subject: syslog\r\n\r\nlogged\r\n")
-    assert until("accepted seq=1").startswith("<22>nomx[%d]: session=1 client=127.0.0.1" % pid)
-    os.kill(pid, signal.SIGTERM)
-    until("stopped")
-    log.shutdown(socket.SHUT_RDWR)
-    log.close()
+    try:
+        ready = until("nomx ready")
+        m = re.match(r"<22>nomx\[(\d+)\]: nomx ready host=mail\.example\.com", ready)
+        assert m, ready                      # LOG_MAIL | LOG_INFO, no timestamp
+        pid = int(m.group(1))
+        assert os.readlink("/proc/%d/root" % pid) == os.path.realpath(s.spool)
+        # Detached: nothing of the starting shell's terminal or pipes kept.
+        assert [os.readlink("/proc/%d/fd/%d" % (pid, fd)) for fd in (0, 1, 2)] == \
+            ["/dev/null"] * 3
+        with smtplib.SMTP("127.0.0.1", s.port) as c:
+            c.sendmail("ups@ups.example", ["alice@mail.example.com"],
+                       b"Subject: syslog\r\n\r\nlogged\r\n")
+        assert until("accepted seq=1").startswith(
+            "<22>nomx[%d]: session=1 client=127.0.0.1" % pid)
+        # Syslogd busy: more sessions (two lines each) than its queue
+        # holds.  A blocking send would stall the daemon at once.
+        reading.clear()
+        with open("/proc/sys/net/unix/max_dgram_qlen") as f:
+            sessions = int(f.read()) // 2 + 20
+        for _ in range(sessions):
+            with smtplib.SMTP("127.0.0.1", s.port, timeout=5) as c:
+                c.noop()
+        reading.set()
+        with smtplib.SMTP("127.0.0.1", s.port) as c:
+            c.noop()
+        dropped = until("log lines dropped: syslog busy")
+        assert re.match(r"<20>nomx\[%d\]: \d+ log lines dropped" % pid, dropped), dropped
+        os.kill(pid, signal.SIGTERM)
+        until("stopped")
+    finally:
+        subprocess.run(["pkill", "-f", s.spool])   # whatever happened above
+        log.shutdown(socket.SHUT_RDWR)
+        log.close()
 
 
 def test_version_prints_config():

@@ -65,9 +65,8 @@ long_lines_skipped(void)
 		CHECK_INT(passwd_lookup(path, "nobody", &ids), 0);
 		CHECK_INT(ids.uid, 1);
 	}
-	write_file("", 0);
 	{
-		FILE *f = fopen(path, "w");
+		FILE *f = fopen(path, "w");	/* path: as written above */
 		for (int i = 0; i < 1030; i++) {
 			fputc('y', f);
 		}

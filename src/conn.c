@@ -27,6 +27,9 @@
 #include "smtp.h"
 #include "tls.h"
 
+/* Rounds of process-and-flush for one slot in one pass of the loop. */
+#define CONN_ROUNDS 8
+
 struct conn {
 	int rfd;		/* -1: free slot */
 	int wfd;		/* = rfd, except in inetd mode */
@@ -311,16 +314,33 @@ conn_read(struct conn *c, int64_t now)
 	return 0;
 }
 
+/* Can the session move without new bytes from the socket: input
+ * already read, or plaintext its TLS engine decrypted and holds? */
+static int
+conn_has_input(const struct conn *c)
+{
+	return smtp_has_work(&c->s) ||
+	    (c->tls != NULL && tls_holds_input(c->tls) && smtp_wants_input(&c->s));
+}
+
 /* Process input, flush output, close when done.  Returns 0 if the slot
- * is still open. */
+ * is still open.  Over TLS, flushing replies also hands the session
+ * more of what the engine decrypted (a 16 KiB record does not fit the
+ * input buffer at once), so process again while there is input, for a
+ * bounded number of rounds: one fast client cannot hold the loop, and
+ * conn_has_work brings the rest back on the next pass. */
 static int
 conn_run(struct conn *c, int64_t now)
 {
-	smtp_process(&c->s);
-	if (conn_write(c, now) < 0) {
-		conn_close(c);
-		return -1;
-	}
+	int rounds = CONN_ROUNDS;
+
+	do {
+		smtp_process(&c->s);
+		if (conn_write(c, now) < 0) {
+			conn_close(c);
+			return -1;
+		}
+	} while (--rounds > 0 && conn_has_input(c));
 	if (c->s.state == SMTP_S_STARTTLS && c->s.out_len == 0) {
 		/* The 220 is out.  Whatever the client sent after STARTTLS and
 		 * before the handshake is dropped unread (RFC 3207 5; the
@@ -346,13 +366,15 @@ conn_handle_all(const struct pollfd *pfd, size_t n, int64_t now)
 {
 	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
 		struct conn *c = &conns[i];
-		short rev, wev;
+		short rev = 0, wev = 0;
 
-		if (c->rfd < 0 || c->polled < 0 || (size_t)c->polled >= n) {
+		if (c->rfd < 0) {
 			continue;
 		}
-		rev = pfd[c->polled].revents;
-		wev = c->rfd == c->wfd ? rev : pfd[c->polled + 1].revents;
+		if (c->polled >= 0 && (size_t)c->polled < n) {
+			rev = pfd[c->polled].revents;
+			wev = c->rfd == c->wfd ? rev : pfd[c->polled + 1].revents;
+		}
 		if ((wev & (POLLOUT | POLLERR | POLLHUP)) && conn_write(c, now) < 0) {
 			conn_close(c);
 			continue;
@@ -368,7 +390,11 @@ conn_handle_all(const struct pollfd *pfd, size_t n, int64_t now)
 				smtp_greet(&c->s, 1);
 			}
 		}
-		conn_run(c, now);
+		/* A slot poll had nothing for may still have input in hand
+		 * (a previous pass stopped after CONN_ROUNDS). */
+		if ((rev | wev) != 0 || conn_has_input(c)) {
+			conn_run(c, now);
+		}
 	}
 }
 
@@ -466,7 +492,7 @@ int
 conn_has_work(void)
 {
 	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
-		if (conns[i].rfd >= 0 && smtp_has_work(&conns[i].s)) {
+		if (conns[i].rfd >= 0 && conn_has_input(&conns[i])) {
 			return 1;
 		}
 	}

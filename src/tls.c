@@ -84,7 +84,6 @@ tls_configure(struct tls *t)
 	br_ssl_engine_set_default_aes_cbc(e);
 #endif
 	br_ssl_engine_set_ec(e, &br_ec_p256_m31);
-	br_ssl_engine_set_buffers_bidi(e, t->ibuf, sizeof(t->ibuf), t->obuf, sizeof(t->obuf));
 	br_ssl_engine_add_flags(e, BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
 }
 
@@ -161,6 +160,13 @@ tls_begin(struct tls *t)
 	}
 	br_ssl_engine_inject_entropy(&t->sc.eng, seed, sizeof(seed));
 	memset(seed, 0, sizeof(seed));
+	/* Setting the buffers again is what clears what the last client
+	 * negotiated into the engine itself: BearSSL 0.6's reset keeps the
+	 * maximum fragment length, so one client's max_fragment_length
+	 * would be echoed to every later client, which rejects it as an
+	 * unsolicited extension. */
+	br_ssl_engine_set_buffers_bidi(&t->sc.eng, t->ibuf, sizeof(t->ibuf), t->obuf,
+	    sizeof(t->obuf));
 	return br_ssl_server_reset(&t->sc) ? 0 : -1;
 }
 
@@ -293,6 +299,12 @@ tls_sending(const struct tls *t)
 	return (br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_SENDREC) != 0;
 }
 
+int
+tls_holds_input(const struct tls *t)
+{
+	return (br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_RECVAPP) != 0;
+}
+
 static const char *
 tls_suite_name(uint16_t s)
 {
@@ -387,6 +399,7 @@ int tls_pump(struct tls *t, int rfd, int wfd, const struct tls_buf *b)
 short tls_events(const struct tls *t, int want_input) { (void)t; (void)want_input; return 0; }
 int tls_established(const struct tls *t) { (void)t; return 0; }
 int tls_sending(const struct tls *t) { (void)t; return 0; }
+int tls_holds_input(const struct tls *t) { (void)t; return 0; }
 void tls_describe(const struct tls *t, char *buf, size_t cap) { (void)t; snprintf(buf, cap, "-"); }
 const char *tls_error(const struct tls *t, char *buf, size_t cap)
 { (void)t; (void)buf; (void)cap; return NULL; }

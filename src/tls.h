@@ -49,9 +49,12 @@ int tls_pump(struct tls *t, int rfd, int wfd, const struct tls_buf *b);
 /* poll() events the engine waits for; want_input: the session has room. */
 short tls_events(const struct tls *t, int want_input);
 
-/* Has the handshake finished?  Are encrypted bytes still to be sent? */
+/* Has the handshake finished?  Are encrypted bytes still to be sent?
+ * Does the engine hold decrypted bytes the session has not taken yet
+ * (a record carries up to 16 KiB, more than the session's input holds)? */
 int tls_established(const struct tls *t);
 int tls_sending(const struct tls *t);
+int tls_holds_input(const struct tls *t);
 
 /* "TLSv1.2 with cipher ECDHE-ECDSA-CHACHA20-POLY1305", for logs and
  * the Received: header. */

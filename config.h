@@ -118,8 +118,11 @@
 #define NOMX_MAX_RCPT 100
 #endif
 
-/* Largest message accepted (octets as stored, our Received: included);
- * advertised as SIZE.  Over it: 552 5.3.4. */
+/* Largest message accepted, advertised as SIZE: octets as the client
+ * sends them (RFC 1870: CRLFs counted, dot-stuffing not), so a message
+ * of exactly SIZE octets is taken; our Received: header comes on top.
+ * The staging arena holds it in RAM until it is committed.  Over it:
+ * 552 5.3.4. */
 #ifndef NOMX_MSG_MAX
 #define NOMX_MSG_MAX (1024L * 1024)
 #endif
@@ -266,6 +269,17 @@
 #define NOMX_TLS_CERT "/etc/nomx/cert.pem"
 #endif
 
+/* Validity of the certificate `nomx keygen` makes, in days from when it
+ * runs.  397 is the most that clients and scanners accept for a server
+ * certificate today (testssl.sh rates longer as HIGH); renew it with
+ * `nomx keygen -f` and a SIGHUP, e.g. monthly from cron (README, "TLS").
+ * keygen refuses to date a certificate by a clock that was never set.
+ * 0: no expiry (RFC 5280's 99991231235959Z), for a device whose clock
+ * cannot be trusted and whose clients do not check dates. */
+#ifndef NOMX_CERT_DAYS
+#define NOMX_CERT_DAYS 397
+#endif
+
 /* Key or certificate missing or unreadable at start: 1 = exit with an
  * error (the safe choice when clients require TLS), 0 = log it and
  * serve plain SMTP without STARTTLS or the SMTPS port. */
@@ -377,6 +391,7 @@ _Static_assert(NOMX_TLS_SESSIONS >= 1 && NOMX_TLS_SESSIONS <= NOMX_MAX_CONN,
     "NOMX_TLS_SESSIONS must be between 1 and NOMX_MAX_CONN");
 _Static_assert(NOMX_TLS_CHAIN_MAX >= 1024, "NOMX_TLS_CHAIN_MAX too small for a certificate");
 _Static_assert(NOMX_TIMEOUT_TLS > 0, "NOMX_TIMEOUT_TLS must be positive");
+_Static_assert(NOMX_CERT_DAYS >= 0 && NOMX_CERT_DAYS <= 36500, "NOMX_CERT_DAYS out of range");
 _Static_assert(!NOMX_AUTH_REQUIRED || NOMX_AUTH, "NOMX_AUTH_REQUIRED needs NOMX_AUTH");
 _Static_assert(!NOMX_AUTH || NOMX_TLS || NOMX_AUTH_PLAINTEXT,
     "NOMX_AUTH without TLS needs NOMX_AUTH_PLAINTEXT");

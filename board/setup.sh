@@ -10,7 +10,7 @@
 set -eu
 mode=$1; shift
 pkgs="$*"
-[ "$mode" = test ] && pkgs="$pkgs python3 swaks libnet-ssleay-perl libio-socket-ssl-perl curl openssl ca-certificates strace util-linux mount iproute2 sslscan openssh-client openssh-server"
+[ "$mode" = test ] && pkgs="$pkgs python3 swaks libnet-ssleay-perl libio-socket-ssl-perl curl openssl ca-certificates strace util-linux mount iproute2 sslscan openssh-client openssh-server postfix msmtp testssl.sh"
 
 missing=
 for p in $pkgs; do
@@ -41,6 +41,11 @@ for a in $archs; do
 done
 echo "nomx: installing Debian packages:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# The tests run private Postfix instances of their own (a relay into
+# nomx); the system's Postfix stays unconfigured and never starts.
+case " $missing " in
+*" postfix "*) echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections ;;
+esac
 apt-get update -qq >&2 || true
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >&2

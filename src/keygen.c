@@ -5,8 +5,8 @@
  * writer, so the DER is built here; it is small and fixed in shape).
  *
  * The certificate: version 3, a random 128-bit serial, subject = issuer
- * = CN=<hostname>, valid from now until 9999-12-31 (RFC 5280 4.1.2.5:
- * no well-defined expiry, since a device's clock may be anywhere), the
+ * = CN=<hostname>, valid from now for NOMX_CERT_DAYS (or, with 0, until
+ * 9999-12-31: RFC 5280 4.1.2.5's "no well-defined expiry"), the
  * hostname and the IP literal in subjectAltName, not a CA, for TLS
  * servers, signed with ECDSA-SHA256.
  */
@@ -116,6 +116,9 @@ der_name(struct der *d)
 	der_close(d, name);
 }
 
+/* 2026-01-01: a clock before this was never set. */
+#define KEYGEN_CLOCK_SET 1767225600LL
+
 static void
 der_time(struct der *d, time_t t)
 {
@@ -182,7 +185,8 @@ der_extensions(struct der *d)
 }
 
 static void
-der_tbs(struct der *d, const br_ec_public_key *pk, const unsigned char *serial, size_t slen)
+der_tbs(struct der *d, const br_ec_public_key *pk, const unsigned char *serial, size_t slen,
+    time_t now)
 {
 	static const unsigned char v3[] = { 0x02 };
 	size_t tbs = der_open(d, 0x30), m, m2;
@@ -194,8 +198,12 @@ der_tbs(struct der *d, const br_ec_public_key *pk, const unsigned char *serial, 
 	der_alg_ecdsa_sha256(d);
 	der_name(d);
 	m = der_open(d, 0x30);
-	der_time(d, time(NULL));
-	der_prim(d, 0x18, "99991231235959Z", 15);
+	der_time(d, now);
+	if (NOMX_CERT_DAYS > 0) {
+		der_time(d, now + NOMX_CERT_DAYS * 86400LL);
+	} else {
+		der_prim(d, 0x18, "99991231235959Z", 15);
+	}
 	der_close(d, m);
 	der_name(d);
 	m = der_open(d, 0x30);		/* SubjectPublicKeyInfo */
@@ -215,7 +223,7 @@ der_tbs(struct der *d, const br_ec_public_key *pk, const unsigned char *serial, 
 /* The certificate into cert; its length, or 0. */
 static size_t
 keygen_cert(const br_ec_private_key *sk, const br_ec_public_key *pk,
-    const unsigned char *serial, size_t slen, unsigned char *cert, size_t cap)
+    const unsigned char *serial, size_t slen, time_t now, unsigned char *cert, size_t cap)
 {
 	static struct der tbs, out;
 	unsigned char hash[32], sig[80];
@@ -224,7 +232,7 @@ keygen_cert(const br_ec_private_key *sk, const br_ec_public_key *pk,
 
 	memset(&tbs, 0, sizeof(tbs));
 	memset(&out, 0, sizeof(out));
-	der_tbs(&tbs, pk, serial, slen);
+	der_tbs(&tbs, pk, serial, slen, now);
 	br_sha256_init(&h);
 	br_sha256_update(&h, tbs.buf, tbs.len);
 	br_sha256_out(&h, hash);
@@ -307,6 +315,7 @@ keygen_main(const char *spooldir, int argc, char **argv)
 	struct passwd_ids ids, *pw = NULL;
 	size_t dlen, clen, plen;
 	int force = argc == 1 && strcmp(argv[0], "-f") == 0;
+	time_t now = time(NULL);
 	struct stat st;
 
 	if (argc > 1 || (argc == 1 && !force)) {
@@ -323,6 +332,15 @@ keygen_main(const char *spooldir, int argc, char **argv)
 		fprintf(stderr, "nomx keygen: %s or %s exists; -f replaces them\n", keypath, certpath);
 		return 1;
 	}
+	/* A router without a battery-backed clock boots in 1970 (or at its
+	 * build date) until NTP answers: a certificate dated then would be
+	 * out of date for every client that checks. */
+	if (NOMX_CERT_DAYS > 0 && now < KEYGEN_CLOCK_SET) {
+		fprintf(stderr, "nomx keygen: the clock is not set (it says %lld): set the time first "
+		    "(NTP), or build with NOMX_CERT_DAYS 0 for a certificate without expiry\n",
+		    (long long)now);
+		return NOMX_EXIT_SYSTEM;
+	}
 	if (rand_bytes(seed, sizeof(seed)) < 0 || rand_bytes(serial, sizeof(serial)) < 0) {
 		fprintf(stderr, "nomx keygen: no randomness from the kernel\n");
 		return NOMX_EXIT_SYSTEM;
@@ -333,7 +351,7 @@ keygen_main(const char *spooldir, int argc, char **argv)
 	if (br_ec_keygen(&rng.vtable, &br_ec_p256_m31, &sk, kbuf, BR_EC_secp256r1) == 0 ||
 	    br_ec_compute_pub(&br_ec_p256_m31, &pk, pbuf, &sk) == 0 ||
 	    (dlen = br_encode_ec_raw_der(der, &sk, &pk)) == 0 ||
-	    (clen = keygen_cert(&sk, &pk, serial, sizeof(serial), cert, sizeof(cert))) == 0) {
+	    (clen = keygen_cert(&sk, &pk, serial, sizeof(serial), now, cert, sizeof(cert))) == 0) {
 		fprintf(stderr, "nomx keygen: key or certificate generation failed\n");
 		return NOMX_EXIT_SYSTEM;
 	}

@@ -333,7 +333,7 @@ smtp_sink(void *ctx, const char *p, size_t n)
 	if (s->tx_error != REPLY_OK) {
 		return;
 	}
-	if (s->body.len + n > (size_t)NOMX_MSG_MAX - 1024) {
+	if (s->body.len + n > (size_t)NOMX_MSG_MAX) {
 		s->tx_error = REPLY_TOO_BIG;
 	} else if (stage_append(&s->body, p, n) < 0) {
 		log_warnx("session=%u client=%s staging-full", s->id, s->client_ip);

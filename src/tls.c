@@ -358,6 +358,8 @@ tls_error(const struct tls *t, char *buf, size_t cap)
 		{ BR_ERR_BAD_MAC, "bad record MAC" },
 		{ BR_ERR_BAD_LENGTH, "bad record length" },
 		{ BR_ERR_UNKNOWN_TYPE, "not a TLS record" },
+		{ BR_ERR_UNEXPECTED, "unexpected message" },
+		{ BR_ERR_BAD_FRAGLEN, "bad max_fragment_length" },
 		{ BR_ERR_INVALID_ALGORITHM, "no shared signature algorithm or curve" },
 		{ BR_ERR_BAD_SECRENEG, "renegotiation refused" },
 		{ BR_ERR_IO, "I/O error" },

@@ -14,9 +14,10 @@
 	M("postmaster", "")
 #define NOMX_MSG_MAX (10L * 1024 * 1024)
 #define NOMX_MAX_RCPT 100
-/* Two 10 MiB messages at once, or many small ones. */
-#define NOMX_STAGE_BYTES (24L * 1024 * 1024)
-#define NOMX_QUOTA_BYTES (256L * 1024 * 1024)
+/* Three 10 MiB messages at once (the traffic matrix sends one per
+ * transport in parallel), or many small ones; room for all of them. */
+#define NOMX_STAGE_BYTES (32L * 1024 * 1024)
+#define NOMX_QUOTA_BYTES (512L * 1024 * 1024)
 /* Short enough for the tests of stalled clients to run quickly. */
 #define NOMX_TIMEOUT_CMD 20
 #define NOMX_TIMEOUT_DATA 20

@@ -37,6 +37,13 @@ def nomx_cmd(*args, binary=None):
     return RUNNER + [binary or NOMX] + list(args)
 
 
+# Every daemon started, so run.py can tell a test that one crashed.
+SERVERS = []
+CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGILL, signal.SIGFPE,
+                 signal.SIGSYS)
+SANITIZER_REPORTS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runtime error:")
+
+
 class Server:
     """One nomx daemon with its own folder (spool + log)."""
 
@@ -61,6 +68,7 @@ class Server:
             self.wrap + nomx_cmd("-f", "-l", "127.0.0.1", "-p", str(self.port), "-P", str(self.tls_port),
                      "-s", self.spool, binary=self.binary),
             stdout=self.logf, stderr=self.logf, env=self.env)
+        SERVERS.append(self)
         deadline = time.time() + 20
         while time.time() < deadline:
             with open(self.logpath, "rb") as f:
@@ -82,6 +90,23 @@ class Server:
                 self.proc.wait()
                 raise AssertionError("nomx did not stop on signal %d" % sig)
         return self.proc.returncode if self.proc else None
+
+    def problem(self):
+        """Why this daemon's end was not one a test asked for: killed by
+        a crash signal, or a sanitizer report in its log; else None."""
+        if self.proc is None:
+            return None
+        rc = self.proc.poll()
+        if rc is not None and rc < 0 and -rc in CRASH_SIGNALS:
+            return "nomx (%s) died of signal %d:\n%s" % (self.dir, -rc, self.log()[-3000:])
+        with open(self.logpath, "rb") as f:
+            log = f.read()
+        for r in SANITIZER_REPORTS:
+            if r in log:
+                at = log.index(r)
+                return "nomx (%s) sanitizer report:\n%s" % (
+                    self.dir, log[max(0, at - 200):at + 3000].decode(errors="replace"))
+        return None
 
     def keygen(self, *args):
         """`nomx keygen` into this server's spool (the dev config keeps
@@ -221,6 +246,19 @@ def stored_body(raw):
     m = re.match(rb"(Received: [^\r]*\r\n(?:\t[^\r]*\r\n)*)", rest)
     assert m, rest[:200]
     return rp[len(b"Return-Path: <"):-1].decode(), m.group(1).decode(), rest[m.end():]
+
+
+def s_client(args, stdin, timeout=20):
+    """openssl s_client with stdin written once the server may hear it:
+    on the SMTPS port only after the 220 greeting (nomx refuses early
+    talkers), after STARTTLS at once.  -quiet waits for the close."""
+    p = subprocess.Popen(["openssl", "s_client", "-quiet"] + args, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = b""
+    if "-starttls" not in args:
+        first = p.stdout.readline()    # the greeting, or b"" if the handshake failed
+    out, err = p.communicate(stdin, timeout=timeout)
+    return subprocess.CompletedProcess(p.args, p.returncode, first + out, err)
 
 
 SHARED = {}

@@ -2,8 +2,10 @@
 """TLS: STARTTLS and SMTPS with real clients (openssl s_client, swaks,
 Python's smtplib and ssl, curl), the STARTTLS injection cases, the
 handshake in the poll loop, keygen, certificate chains, reload, AUTH."""
+import json
 import os
 import re
+import shutil
 import signal
 import smtplib
 import socket
@@ -12,8 +14,8 @@ import subprocess
 import threading
 import time
 
-from harness import (HOST, Client, Server, Skip, expect, nomx_cmd, queued_seq, session,
-                     stored_body)
+from harness import (HOST, RUNNER, Client, Server, Skip, expect, nomx_cmd, queued_seq, s_client,
+                     session, stored_body)
 
 MSG = b"From: ups@example.com\r\nSubject: on battery\r\n\r\nline 1\r\n..dot line\r\nlast\r\n"
 UNSTUFFED = b"From: ups@example.com\r\nSubject: on battery\r\n\r\nline 1\r\n.dot line\r\nlast\r\n"
@@ -34,19 +36,6 @@ def check_stored(s, seq, proto="ESMTPS", body=UNSTUFFED):
     assert "with %s id %d" % (proto, seq) in received, received
     assert re.search(r"\(using TLSv1\.2 with cipher ECDHE-ECDSA-[A-Z0-9-]+\)", received), received
     assert rest == body, rest
-
-
-def s_client(args, stdin, timeout=20):
-    """openssl s_client with stdin written once the server may hear it:
-    on the SMTPS port only after the 220 greeting (nomx refuses early
-    talkers), after STARTTLS at once.  -quiet waits for the close."""
-    p = subprocess.Popen(["openssl", "s_client", "-quiet"] + args, stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    first = b""
-    if "-starttls" not in args:
-        first = p.stdout.readline()    # the greeting, or b"" if the handshake failed
-    out, err = p.communicate(stdin, timeout=timeout)
-    return subprocess.CompletedProcess(p.args, p.returncode, first + out, err)
 
 
 def smtp_script(rcpt="alice@mail.example.com"):
@@ -457,3 +446,44 @@ def test_sslscan_offers_exactly_the_profile():
             assert "Session renegotiation not supported" in out, out
             assert re.search(r"Preferred\s+TLSv1\.2\s+256 bits\s+ECDHE-ECDSA-CHACHA20-POLY1305",
                              out), out
+
+
+# testssl.sh findings that follow from a self-signed device certificate
+# (README, "TLS": what a scanner says about nomx and why), and the one
+# that is about the scanner's own OpenSSL, not about the server.
+TESTSSL_EXPECTED = {
+    "cert_chain_of_trust": "no CA vouches for a certificate the device made itself",
+    "cert_revocation": "a self-signed certificate has no CA to publish a CRL or OCSP",
+    "engine_problem": "testssl.sh's OpenSSL has no GOST engine (a note on the scanner)",
+}
+
+
+def test_testssl_finds_nothing_above_low_on_both_ports():
+    """Debian's testssl.sh against the STARTTLS and SMTPS ports at once:
+    protocols, cipher lists, forward secrecy, server defaults (the
+    certificate) and every vulnerability check.  Nothing may be rated
+    above LOW, and no WARN, but the self-signed findings listed above."""
+    if not shutil.which("testssl"):
+        raise Skip("testssl.sh not installed")
+    if RUNNER:
+        raise Skip("testssl.sh probes for about a minute a port: host runs only")
+    with Server(tls=True) as s:
+        runs = []
+        for name, args in (("starttls", ["--starttls", "smtp", "127.0.0.1:%d" % s.port]),
+                           ("smtps", ["127.0.0.1:%d" % s.tls_port])):
+            out = os.path.join(s.dir, "testssl-%s.json" % name)
+            runs.append((name, out, subprocess.Popen(
+                ["testssl", "--quiet", "--color", "0", "--warnings", "off", "-p", "-s", "-f", "-P",
+                 "-S", "-U", "--jsonfile", out] + args,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
+        bad = []
+        for name, out, p in runs:
+            text = p.communicate(timeout=300)[0].decode(errors="replace")
+            with open(out) as f:
+                findings = json.load(f)
+            assert len(findings) > 50, text[-3000:]     # it really ran its checks
+            for f in findings:
+                if f["severity"] in ("WARN", "MEDIUM", "HIGH", "CRITICAL") and \
+                        f["id"] not in TESTSSL_EXPECTED:
+                    bad.append("%s: %s %s %s" % (name, f["severity"], f["id"], f["finding"]))
+        assert not bad, "\n".join(bad)

@@ -2,7 +2,9 @@
 /*
  * A tiny test harness: named cases, runnable singly (`./x_test NAME`),
  * printing "ok - NAME" or "not ok - NAME: ..." with expected and got.
- * tests/run.sh counts those lines.
+ * The first line is the plan, "1..N", the number of cases that will
+ * run: tests/run.sh fails a binary whose cases do not all report (it
+ * crashed) or whose exit status is not 0.
  */
 #ifndef NOMX_CHECK_H
 #define NOMX_CHECK_H
@@ -40,6 +42,15 @@ struct check_case {
 static int
 check_run(const struct check_case *cases, size_t n, int argc, char **argv)
 {
+	size_t plan = 0;
+
+	/* Line-buffered, so the cases that ran are seen even if a later one
+	 * aborts (a sanitizer report, a crash). */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (size_t i = 0; i < n; i++) {
+		plan += argc <= 1 || strcmp(argv[1], cases[i].name) == 0;
+	}
+	printf("1..%zu\n", plan);
 	for (size_t i = 0; i < n; i++) {
 		if (argc > 1 && strcmp(argv[1], cases[i].name) != 0) {
 			continue;

@@ -6,8 +6,10 @@
  * bit) and the scan must keep exactly the intact records.  The spool's
  * state is global, so each spool_open runs in a child process.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,10 +27,7 @@ static void
 make_dir(void)
 {
 	snprintf(dir, sizeof(dir), "%s/nomx-unit-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		exit(2);
-	}
+	CHECK(mkdtemp(dir) != NULL, "mkdtemp %s: %s", dir, strerror(errno));
 }
 
 static const char *
@@ -68,10 +67,7 @@ write_spool(const char *d, int n)
 		_exit(spool_durable_seq() == (uint64_t)n ? 0 : 4);
 	}
 	waitpid(pid, &st, 0);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		printf("# write_spool child failed: %d\n", st);
-		exit(2);
-	}
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "write_spool child failed: status %d", st);
 }
 
 static char *
@@ -93,11 +89,10 @@ spit(const char *path, const void *p, size_t len)
 {
 	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
 
-	if (fd < 0 || write(fd, p, len) != (ssize_t)len) {
-		perror(path);
-		exit(2);
+	CHECK(fd >= 0 && write(fd, p, len) == (ssize_t)len, "write %s: %s", path, strerror(errno));
+	if (fd >= 0) {
+		close(fd);
 	}
-	close(fd);
 }
 
 struct scan_result {

@@ -157,7 +157,10 @@ $(BUILD)/nomx: $(SRCS:src/%.c=$(BUILD)/obj/%.o) $(BEARSSL_LIB) board/$(BOARD)/bo
 	$(CC) $(LDFLAGS) -Wl,-Map=$@.map -o $@ $(filter %.o,$^) $(BEARSSL_LIB)
 	@$(SIZE) $@
 
+# swaks (with Perl's TLS modules) too: it is what the first lines it
+# prints suggest trying.
 run: deps $(DEVBUILD)/nomx
+	@board/setup.sh build swaks libnet-ssleay-perl libio-socket-ssl-perl
 	@[ -f $(SPOOL)/key.pem ] || $(DEVBUILD)/nomx -s $(SPOOL) keygen
 	@echo "nomx: dev config on 127.0.0.1:$(PORT) (SMTPS $(TLSPORT)), spool $(SPOOL); Ctrl-C stops"
 	@echo "nomx: try  swaks --server 127.0.0.1:$(PORT) --to alice@mail.example.com --tls"

@@ -38,6 +38,8 @@
 #define FETCH_EXIT_DAMAGED 3
 #define FETCH_EXIT_OUTPUT 4
 #define FETCH_EXIT_ACK 5
+/* fetch_read: the device said nothing for fx.timeout seconds. */
+#define FETCH_SILENT (-2)
 #define FETCH_MAX_SSH_OPTS 16
 
 enum fetch_via { VIA_NONE, VIA_SSH, VIA_SERIAL, VIA_CMD };
@@ -274,7 +276,8 @@ fetch_spawn(char *const argv[], int *rfd, int *wfd)
 }
 
 /* Read lines from fd into the session until it is complete, EOF, or
- * fx.timeout seconds of silence.  1 complete, 0 EOF/timeout, -1 error. */
+ * fx.timeout seconds of silence.  1 complete, 0 EOF, FETCH_SILENT after
+ * the silence, -1 error. */
 static int
 fetch_read(int fd, struct fetch_session *fs)
 {
@@ -294,7 +297,7 @@ fetch_read(int fd, struct fetch_session *fs)
 				fprintf(stderr, "nomx fetch: no answer from the device for %d s\n",
 				    fx.timeout);
 			}
-			return 0;
+			return FETCH_SILENT;
 		}
 		r = read(fd, buf + n, sizeof(buf) - n);
 		if (r <= 0) {
@@ -350,11 +353,18 @@ fetch_ssh(const char *remote_args, struct fetch_session *fs)
 	close(wfd);
 	r = fetch_read(rfd, fs);
 	close(rfd);
-	if (r <= 0) {
-		kill(pid, SIGTERM);
+	if (r == FETCH_SILENT || r < 0) {
+		kill(pid, SIGTERM);	/* at EOF it is ending anyway: let it say how */
 	}
 	waitpid(pid, &status, 0);
-	return r < 0 ? -1 : 0;
+	if (r == 0 && WIFEXITED(status) && (WEXITSTATUS(status) == 127 || WEXITSTATUS(status) == 126)) {
+		/* The device's shell could not run it: trying again won't help. */
+		fprintf(stderr, "nomx fetch: %s could not run `%s` (ssh exit %d); name nomx on the device "
+		    "with --remote '/usr/sbin/nomx -s /var/spool/nomx'\n", fx.where, fx.remote,
+		    WEXITSTATUS(status));
+		return -1;
+	}
+	return r == -1 ? -1 : 0;
 }
 
 /* Type a command line into the device's shell and read its output. */
@@ -367,7 +377,7 @@ fetch_shell(const char *remote_args, struct fetch_session *fs)
 	if (write(fx.wfd, line, (size_t)n) != n) {
 		return -1;
 	}
-	if (fetch_read(fx.rfd, fs) <= 0) {
+	if (fetch_read(fx.rfd, fs) != 1) {
 		/* Stop whatever still runs there (^C), so its output does not
 		 * mix with the next command's. */
 		if (write(fx.wfd, "\003\n", 2) < 0) {
@@ -482,7 +492,7 @@ fetch_usage(void)
 	fprintf(stderr,
 	    "usage: nomx fetch (--ssh [user@]host [-p PORT] [--ssh-opt OPT]... |\n"
 	    "                   --serial /dev/ttyX [--baud N] | --cmd 'COMMAND')\n"
-	    "                  (--maildir DIR | --mbox FILE | --mda 'COMMAND')\n"
+	    "                  (--maildir DIR | --mbox FILE | --mda 'COMMAND' --state FILE)\n"
 	    "                  [--remote 'nomx -s /spool'] [--state FILE] [--retries N]\n"
 	    "                  [--timeout S] [--quiet] [--no-ack]\n");
 	return NOMX_EXIT_USAGE;
@@ -587,6 +597,12 @@ fetch_main(int argc, char **argv)
 		i += takes;
 	}
 	if (fx.via == VIA_NONE || target == NULL || fx.retries < 0 || fx.timeout <= 0) {
+		return fetch_usage();
+	}
+	if (kind == OUT_MDA && state == NULL) {
+		/* No folder to keep it in: where the command's progress is
+		 * recorded must be said. */
+		fprintf(stderr, "nomx fetch: --mda needs --state FILE (what the command has taken)\n");
 		return fetch_usage();
 	}
 	if (fx.via == VIA_SERIAL && fx.baud == 0) {

@@ -122,13 +122,10 @@ fetch_out_init(enum fetch_out_kind kind, const char *target, const char *state)
 	} else if (kind == OUT_MBOX) {
 		snprintf(out.state, sizeof(out.state), "%s.nomx-fetch-state", target);
 	} else {
-		fprintf(stderr, "nomx fetch: --mda needs --state FILE\n");
-		return -1;
+		return -1;	/* fetch_main asks for --state with --mda */
 	}
-	if (kind == OUT_MAILDIR && mkdir(target, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "nomx fetch: %s: %s\n", target, strerror(errno));
-		return -1;
-	}
+	/* The Maildir itself is made with its first message: a fetch that
+	 * fails before it leaves nothing behind. */
 	out_state_load();
 	return 0;
 }
@@ -369,6 +366,10 @@ out_maildir(const char *dev, const struct fetch_msg *m, const struct out_env *e)
 	static const char *const sub[] = { "", "/tmp", "/new", "/cur" };
 	char name[256], tmp[OUT_PATH], dst[OUT_PATH];
 
+	if (mkdir(out.target, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "nomx fetch: %s: %s\n", out.target, strerror(errno));
+		return -1;
+	}
 	for (size_t b = 0; b < e->nbox; b++) {
 		int fd;
 		for (size_t i = 0; i < 4; i++) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bearssl.h>
@@ -59,8 +60,17 @@ spool_ack_create(int dirfd)
 	unsigned char zero[2 * SPOOL_ACK_SLOT] = { 0 };
 	int fd = openat(dirfd, SPOOL_ACK_FILE, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 
+	struct stat st;
+
 	if (fd < 0) {
 		return errno == EEXIST ? 0 : -1;
+	}
+	/* Whoever writes it first (root, running `nomx spool ack` by hand),
+	 * the file is the spool's: a collector logging in as the spool's
+	 * owner must be able to write the next ack. */
+	if (geteuid() == 0 && (fstat(dirfd, &st) < 0 || fchown(fd, st.st_uid, st.st_gid) < 0)) {
+		close(fd);
+		return -1;
 	}
 	if (pwrite(fd, zero, sizeof(zero), 0) != (ssize_t)sizeof(zero) || fsync(fd) < 0) {
 		close(fd);

@@ -92,6 +92,10 @@ def test_export_ack_status_fsck_on_the_device():
         token = lines[0].split("sess=")[1].split()[0]
         r = spool(s, "ack", "2", token)
         assert r.returncode == 0 and r.stdout.startswith("@@NMX ACKED 2 *"), r
+        # Written by root here, the ACK file is the spool's all the same.
+        owner = os.stat(s.spool)
+        ack = os.stat(os.path.join(s.spool, "ACK"))
+        assert (ack.st_uid, ack.st_gid) == (owner.st_uid, owner.st_gid), (ack, owner)
         assert spool(s, "ack", "2", token).stdout.startswith("@@NMX ACKED 2 ")  # idempotent
         assert spool(s, "ack", "1", token).stdout.startswith("@@NMX ACKED 2 ")  # cumulative
         st = status(s)
@@ -239,6 +243,18 @@ def test_fetch_over_real_ssh_to_maildir_mbox_and_mda():
             assert r.returncode == 0, r.stderr
             assert len(os.listdir(mda_out)) == 2, os.listdir(mda_out)
             assert status(s)["acked"] == str(max(more))
+            # --mda has no folder for its state: it must be named (usage, 100).
+            r = fetch("--ssh", "root@127.0.0.1", *opts, "--mda", "cat")
+            assert r.returncode == 100 and "--mda needs --state" in r.stderr, r
+            # No nomx on the device: said once, no retries, nothing created.
+            send(s, 1, start=70)
+            nowhere = os.path.join(d, "never-made")
+            r = fetch("--ssh", "root@127.0.0.1", *opts, "--remote", "no-nomx-here -s /x",
+                      "--maildir", nowhere)
+            assert r.returncode == 2, r
+            assert r.stderr.count("could not run `no-nomx-here -s /x` (ssh exit 127)") == 1, r.stderr
+            assert r.stderr.count("not found") == 1, r.stderr     # the device shell's one line
+            assert not os.path.exists(nowhere)
             print("# ssh on loopback: %d messages in %.2f s" % (len(sent) + 1, time.time() - t0))
         finally:
             sshd.terminate()

@@ -251,27 +251,30 @@ def test_usage_and_start_errors():
 
 
 def test_make_run_readme_command():
+    """The README's first command, and then the line it tells a newcomer
+    to try (swaks with STARTTLS), exactly as printed."""
     if RUNNER:
         raise Skip("make run is for the host")
-    port = free_port()
+    port, tls_port = free_port(), free_port()
     spool = os.path.join(tempfile.mkdtemp(prefix="nomx-run-", dir=TMP), "spool")
-    p = subprocess.Popen(["make", "-s", "run", "PORT=%d" % port, "SPOOL=%s" % spool], cwd=TOP,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    p = subprocess.Popen(["make", "-s", "run", "PORT=%d" % port, "TLSPORT=%d" % tls_port,
+                          "SPOOL=%s" % spool], cwd=TOP, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, start_new_session=True)
+    printed = []
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        for line in iter(p.stdout.readline, b""):
+            printed.append(line.decode())
+            if "nomx ready" in printed[-1]:
                 break
-            except OSError:
-                time.sleep(0.2)
-        with smtplib.SMTP("127.0.0.1", port) as c:
-            c.sendmail("ups@ups.example", ["alice@mail.example.com"],
-                       b"Subject: make run\r\n\r\nhello\r\n")
+        tries = [l.split("try", 1)[1].strip() for l in printed if l.startswith("nomx: try")]
+        assert len(tries) == 1 and tries[0].startswith("swaks "), printed
+        r = subprocess.run(tries[0], shell=True, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "TLS started" in r.stdout, r.stdout
         assert len(list(read_spool(spool))) == 1
     finally:
         os.killpg(p.pid, signal.SIGTERM)
-        out = p.communicate(timeout=20)[0].decode()
+        out = "".join(printed) + p.communicate(timeout=20)[0].decode()
     assert "nomx ready" in out, out
 
 

@@ -17,6 +17,8 @@ RUNNER = shlex.split(os.environ.get("RUNNER", ""))
 TOOLS = os.environ.get("TOOLS", "")
 TMP = os.environ.get("TEST_TMP", tempfile.gettempdir())
 HOST = "mail.example.com"
+# How long to wait for a condition before calling it a failure.
+WAIT = 60 if RUNNER else 20
 
 _next_port = [20000 + (os.getpid() % 2000) * 10]
 
@@ -125,6 +127,23 @@ class Server:
     def log(self):
         with open(self.logpath, "rb") as f:
             return f.read().decode(errors="replace")
+
+    def log_mark(self):
+        """Where the log ends now: wait_log looks only after it."""
+        return len(self.log())
+
+    def wait_log(self, pattern, since=0, timeout=None):
+        """Wait until the log, after `since`, matches the regex; the match.
+        A generous limit (qemu and valgrind are slow), never a fixed sleep."""
+        deadline = time.time() + (timeout or WAIT)
+        while True:
+            m = re.search(pattern, self.log()[since:])
+            if m:
+                return m
+            if time.time() > deadline:
+                raise AssertionError("no %r in the log after %d s:\n%s" % (
+                    pattern, timeout or WAIT, self.log()[since:][-3000:]))
+            time.sleep(0.02)
 
     def ls(self):
         """[(seq, sender, [rcpts], size)] from `nomx spool ls`."""

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import time
 
-from harness import Client, Server, expect, queued_seq, session, stored_body
+from harness import WAIT, Client, Server, expect, queued_seq, session, stored_body
 
 # Every way we know to ask a receive-only MTA to send mail elsewhere.
 # Expected: the enhanced code of the refusal (5.7.1 relay, 5.1.1 no such
@@ -98,13 +98,24 @@ def rss_kib(pid):
     return 0
 
 
+def wait_all_closed(s):
+    """Until every session the log shows connected has disconnected."""
+    deadline = time.time() + WAIT
+    while time.time() < deadline:
+        log = s.log()
+        if log.count(" connect\n") == log.count(" disconnect\n"):
+            return
+        time.sleep(0.05)
+    raise AssertionError("sessions still open after %d s" % WAIT)
+
+
 def test_connection_storm_slowloris_and_deaf_clients():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
     with Server() as s:
         warm = session(s.port, src="127.0.0.9")      # touch the code paths first
         expect(warm.cmd("QUIT"), 221)
-        time.sleep(0.3)
+        s.wait_log(r"client=127\.0\.0\.9 disconnect")
         before = rss_kib(s.proc.pid)
         # The listen backlog is deep enough for the burst below
         # (NOMX_LISTEN_BACKLOG, capped by the kernel's somaxconn).
@@ -154,7 +165,7 @@ def test_connection_storm_slowloris_and_deaf_clients():
         expect(fresh.cmd("QUIT"), 221)
         for sk in held + slow + [deaf]:
             sk.close()
-        time.sleep(1)
+        wait_all_closed(s)
         after = rss_kib(s.proc.pid)
         log = s.log()
         print("# storm: 1000 connections opened in %.2f s (%d SYNs resent), %d refused "
@@ -250,7 +261,7 @@ def test_every_refusal_logged_once_with_the_client_and_no_content():
         c.send(body + b".\r\n")
         expect(c.reply(), 250)
         expect(c.cmd("QUIT"), 221)
-        time.sleep(0.3)
+        wait_all_closed(s)
         log = s.log()
     assert canary not in log, "message content in the log"
     want = {

@@ -14,7 +14,7 @@ import threading
 import time
 import tty
 
-from harness import (NOMX, RUNNER, TMP, Server, Skip, deliver, expect, is_root, nomx_cmd,
+from harness import (NOMX, RUNNER, TMP, WAIT, Server, Skip, deliver, expect, is_root, nomx_cmd,
                      session)
 
 # How the device's nomx is run (through qemu-user on a foreign board).
@@ -454,8 +454,12 @@ def test_full_spool_accepts_again_after_ack_without_restart():
                            s.spool), "--maildir", md, binary=legacy), capture_output=True,
                            text=True)
         assert r.returncode == 0, r.stderr
-        time.sleep(1.1)     # the daemon re-reads the spool at most once a second
-        expect(c.cmd("MAIL FROM:<ups@example.com>"), 250)
+        # The daemon re-reads the spool at most once a second: until it
+        # has, MAIL still gets 452.
+        deadline = time.time() + WAIT
+        while c.cmd("MAIL FROM:<ups@example.com>")[0] == 452 and time.time() < deadline:
+            time.sleep(0.1)
+        assert time.time() < deadline, "still full after the ack"
         expect(c.cmd("RCPT TO:<alice@mail.example.com>"), 250)
         expect(c.cmd("DATA"), 354)
         c.send(BODY % (n, n) + b".\r\n")

@@ -35,8 +35,9 @@ def test_full_pool_421():
     code, lines = c.reply()
     assert code == 421 and "4.3.2" in lines[0], lines
     assert c.closed()
+    mark = s.log_mark()
     held.pop().close()
-    time.sleep(0.2)
+    s.wait_log(r"client=127\.0\.0\.2 disconnect", since=mark)
     ok = Client(s.port, src="127.0.0.3")
     expect(ok.cmd("QUIT"), 221)
     s.stop()

@@ -377,7 +377,7 @@ def test_stalled_client_does_not_block_others():
     stalled2.send(b"Subject: half a messa")         # stalls inside DATA
     t0 = time.time()
     seq = deliver(s.port, _msg("while-others-stall"))
-    assert time.time() - t0 < 2.0
+    assert time.time() - t0 < 10, "waited on the stalled sessions (their timeout is 20 s)"
     assert seq > 0
     stalled.close()
     stalled2.close()

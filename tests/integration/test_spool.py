@@ -168,16 +168,20 @@ def test_spool_tool():
 
 
 def test_flash_sees_one_append_per_message():
+    """20 messages, one after another: each is one writev to the open
+    segment and nothing else touches the flash (no file created, renamed
+    or rewritten per message), and each 250 goes out only after an
+    fdatasync that follows that message's writev."""
     if RUNNER or not shutil.which("strace"):
         raise Skip("needs strace on the host CPU")
     s = Server().start()
     deliver(s.port, _body(0))   # creates the segment
     trace = os.path.join(s.dir, "strace")
-    st = subprocess.Popen(["strace", "-f", "-o", trace, "-p", str(s.proc.pid), "-e",
+    st = subprocess.Popen(["strace", "-f", "-s", "40", "-o", trace, "-p", str(s.proc.pid), "-e",
                            "trace=openat,creat,rename,renameat,renameat2,unlink,unlinkat,"
-                           "writev,pwrite64,fsync,fdatasync"],
+                           "writev,pwrite64,fsync,fdatasync,write"],
                           stderr=subprocess.PIPE)
-    time.sleep(1)               # let strace attach
+    st.stderr.readline()        # "strace: Process N attached": tracing from here
     n = 20
     for i in range(n):
         deliver(s.port, _body(i + 1, 1000))
@@ -185,11 +189,23 @@ def test_flash_sees_one_append_per_message():
     st.wait(10)
     s.stop()
     calls = {}
+    unsynced = 0                # messages appended since the last fdatasync
+    answered = 0
     with open(trace) as f:
         for l in f:
             m = re.match(r"\d+\s+(\w+)\(", l)
-            if m:
-                calls[m.group(1)] = calls.get(m.group(1), 0) + 1
+            if not m:
+                continue
+            name = m.group(1)
+            calls[name] = calls.get(name, 0) + 1
+            if name == "writev":
+                unsynced += 1
+            elif name == "fdatasync":
+                unsynced = 0
+            elif name == "write" and "queued as" in l:
+                answered += 1
+                assert unsynced == 0, "250 before the fdatasync of its message: " + l
+    assert answered == n, (answered, calls)
     assert calls.get("writev", 0) == n, calls
     assert 1 <= calls.get("fdatasync", 0) <= n, calls
     for bad in ("openat", "creat", "rename", "renameat", "renameat2", "unlink", "unlinkat",

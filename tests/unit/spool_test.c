@@ -213,15 +213,19 @@ flipped_bits(void)
 
 	setup_clean();
 	snprintf(p, sizeof(p), "%s/flip.nmx", dir);
-	/* Any single flipped bit in record 3 must drop exactly record 3. */
+	/* Every single flipped bit of the last record, in every one of its
+	 * bytes (header, envelope, body, CRC, trailer), must drop exactly
+	 * that record. */
 	for (off_t at = ends[2]; at < ends[3]; at++) {
-		struct scan_result r;
-		memcpy(buf, clean, clean_len);
-		buf[at] ^= 0x10;
-		spit(p, buf, clean_len);
-		r = scan_file(p);
-		CHECK(r.last == 2 && r.end == ends[2], "flip at %lld: last %llu", (long long)at,
-		    (unsigned long long)r.last);
+		for (int bit = 0; bit < 8; bit++) {
+			struct scan_result r;
+			memcpy(buf, clean, clean_len);
+			buf[at] ^= (char)(1 << bit);
+			spit(p, buf, clean_len);
+			r = scan_file(p);
+			CHECK(r.last == 2 && r.end == ends[2], "bit %d flipped at %lld: last %llu", bit,
+			    (long long)at, (unsigned long long)r.last);
+		}
 	}
 }
 

@@ -223,6 +223,75 @@ class Client:
         self.s.close()
 
 
+class Recorder:
+    """A loopback proxy in front of a server port that keeps every byte
+    each client sent, so a test compares the spool with what a client
+    program really put on the wire (its own Date:, Message-Id: ...)."""
+
+    def __init__(self, port):
+        import threading
+        self.port = free_port()
+        self.target = port
+        self.streams = []
+        self.lock = threading.Lock()
+        self.ls = socket.socket()
+        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.ls.bind(("127.0.0.1", self.port))
+        self.ls.listen(64)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import threading
+        while True:
+            try:
+                c, _ = self.ls.accept()
+            except OSError:
+                return
+            u = socket.create_connection(("127.0.0.1", self.target))
+            rec = bytearray()
+            with self.lock:
+                self.streams.append(rec)
+            threading.Thread(target=self._pipe, args=(c, u, rec), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(u, c, None), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a, b, rec):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                if rec is not None:
+                    rec += d
+                b.sendall(d)
+        except OSError:
+            pass
+        finally:
+            try:
+                b.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def messages(self):
+        """Every DATA content the clients sent, read as a server reads the
+        stream (commands, then data lines up to "."), dot-stuffing undone."""
+        out = []
+        for rec in self.streams:
+            body = None
+            for line in bytes(rec).split(b"\r\n"):
+                if body is None:
+                    body = [] if line.upper() == b"DATA" else None
+                elif line == b".":
+                    out.append(b"".join(x + b"\r\n" for x in body))
+                    body = None
+                else:
+                    body.append(line[1:] if line.startswith(b".") else line)
+        return out
+
+    def close(self):
+        self.ls.close()
+
+
 def queued_seq(text):
     m = re.search(r"queued as (\d+)", " ".join(text) if isinstance(text, list) else text)
     assert m, text
@@ -243,16 +312,27 @@ def session(port, helo="ehlo client.example", **kw):
     return c
 
 
+# What deliver() sent, kept by the tests: {(port, seq): (sender, message
+# as it must be stored: dot-stuffing undone)}.
+DELIVERED = {}
+
+
+def unstuff(wire):
+    return b"\r\n".join(l[1:] if l.startswith(b".") else l for l in wire.split(b"\r\n"))
+
+
 def deliver(port, body, to=("alice@mail.example.com",), sender="dev@ups.example"):
     """One message over a raw session; body in wire form (CRLF, stuffed).
-    Returns the 250's seq."""
+    Returns the 250's seq; DELIVERED keeps what was sent."""
     c = session(port)
     expect(c.cmd("MAIL FROM:<%s>" % sender), 250)
     for t in to:
         expect(c.cmd("RCPT TO:<%s>" % t), 250)
     expect(c.cmd("DATA"), 354)
-    c.send(body + (b"" if body.endswith(b"\r\n") else b"\r\n") + b".\r\n")
+    wire = body + (b"" if body.endswith(b"\r\n") else b"\r\n")
+    c.send(wire + b".\r\n")
     seq = queued_seq(expect(c.reply(), 250))
+    DELIVERED[(port, seq)] = (sender, unstuff(wire))
     c.cmd("QUIT")
     c.close()
     return seq
@@ -278,6 +358,27 @@ def s_client(args, stdin, timeout=20):
         first = p.stdout.readline()    # the greeting, or b"" if the handshake failed
     out, err = p.communicate(stdin, timeout=timeout)
     return subprocess.CompletedProcess(p.args, p.returncode, first + out, err)
+
+
+RECEIVED_RE = re.compile(rb"Received: [^\r]*\r\n(?:[\t ][^\r]*\r\n)*")
+
+
+def split_received(stored):
+    """A record's message as read_spool gives it: (the Received: header
+    at its top, with its continuation lines; the rest)."""
+    m = RECEIVED_RE.match(stored)
+    assert m, stored[:200]
+    return stored[:m.end()], stored[m.end():]
+
+
+def stored_messages(spool):
+    """{seq: (envelope, Received:, message)} read from the segment files
+    by the harness's own reader, not through nomx."""
+    out = {}
+    for seq, env, stored in read_spool(spool):
+        assert seq not in out, ("twice", seq)
+        out[seq] = (env,) + split_received(stored)
+    return out
 
 
 SHARED = {}

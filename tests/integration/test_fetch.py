@@ -5,6 +5,7 @@ with noise, and a plain command pipe; interruption and bad input."""
 import glob
 import os
 import random
+import re
 import select
 import shutil
 import signal
@@ -14,8 +15,8 @@ import threading
 import time
 import tty
 
-from harness import (NOMX, RUNNER, TMP, WAIT, Server, Skip, deliver, expect, is_root, nomx_cmd,
-                     read_spool, session)
+from harness import (DELIVERED, NOMX, RUNNER, TMP, WAIT, Server, Skip, deliver, expect, is_root,
+                     nomx_cmd, read_spool, session)
 
 # How the device's nomx is run (through qemu-user on a foreign board).
 ABS = " ".join(RUNNER + [os.path.abspath(NOMX)])
@@ -49,18 +50,25 @@ def maildir_files(md, box="alice"):
 
 
 def snapshot(s):
-    """Every message as `spool cat` gives it, before a fetch may remove
-    its segment."""
-    return {r[0]: s.cat(r[0]) for r in s.ls()}
+    """What the test sent to this server ({seq: (sender, message)}), kept
+    by deliver(): never read back through nomx."""
+    return {seq: rec for (port, seq), rec in DELIVERED.items() if port == s.port}
 
 
-def expected_file(snap, seq, rcpts):
-    """What a delivered file must hold: `spool cat` (Return-Path, then the
-    stored message) with Delivered-To after Return-Path, in LF."""
-    raw = snap[seq]
-    rp, rest = raw.split(b"\r\n", 1)
-    dt = b"".join(b"Delivered-To: " + r.encode() + b"\r\n" for r in rcpts)
-    return (rp + b"\r\n" + dt + rest).replace(b"\r\n", b"\n")
+RECEIVED = re.compile(rb"Received: from [^\n]*\n(?:\t[^\n]*\n)*")
+
+
+def check_file(got, snap, seq, rcpts):
+    """A delivered file: Return-Path and Delivered-To from the envelope,
+    our Received: (with this seq's id), then exactly the message that
+    was sent; LF line ends."""
+    sender, msg = snap[seq]
+    head = b"Return-Path: <%s>\n" % sender.encode() + b"".join(
+        b"Delivered-To: %s\n" % r.encode() for r in rcpts)
+    assert got.startswith(head), (seq, got[:300])
+    m = RECEIVED.match(got, len(head))
+    assert m and re.search(rb" id %d[;\n]" % seq, m.group(0)), (seq, got[:400])
+    assert got[m.end():] == msg.replace(b"\r\n", b"\n"), (seq, got[m.end():m.end() + 200])
 
 
 def check_maildir(snap, md, seqs, box="alice", rcpts=("alice@mail.example.com",), special={}):
@@ -70,8 +78,31 @@ def check_maildir(snap, md, seqs, box="alice", rcpts=("alice@mail.example.com",)
     assert len(files) == len(seqs), files      # exactly once
     for seq in seqs:
         with open(by_seq[seq], "rb") as f:
-            got = f.read()
-        assert got == expected_file(snap, seq, special.get(seq, rcpts)), (seq, got[:300])
+            check_file(f.read(), snap, seq, special.get(seq, rcpts))
+
+
+def mbox_messages(text):
+    """mboxrd: each message without its From_ line and the blank line
+    that ends it, >From unquoted."""
+    assert text.startswith(b"From "), text[:100]
+    out = []
+    for part in re.split(rb"^From \S+ [^\n]*\n", text, flags=re.M)[1:]:
+        assert part.endswith(b"\n\n"), part[-100:]
+        out.append(re.sub(rb"^>(>*From )", rb"\1", part[:-1], flags=re.M))
+    return out
+
+
+def check_outputs(outputs, snap, seqs, rcpts=("alice@mail.example.com",)):
+    """Delivered messages (mbox entries, MDA inputs): exactly the seqs
+    sent, each once and whole."""
+    by_seq = {}
+    for got in outputs:
+        seq = int(re.search(rb" id (\d+)[;\n]", got).group(1))
+        assert seq not in by_seq, ("twice", seq)
+        by_seq[seq] = got
+    assert sorted(by_seq) == sorted(seqs), (sorted(by_seq), sorted(seqs))
+    for seq, got in by_seq.items():
+        check_file(got, snap, seq, rcpts)
 
 
 def status(s):
@@ -232,16 +263,18 @@ def test_fetch_over_real_ssh_to_maildir_mbox_and_mda():
             r = fetch("--ssh", "root@127.0.0.1", *opts, "--remote", remote(s), "--mbox", mbox,
                       "--no-ack")
             assert r.returncode == 0, r.stderr
-            text = open(mbox, "rb").read()
-            assert text.count(b"\nFrom dev@ups.example ") + text.startswith(b"From ") == 2, text
-            assert b"\n>From " not in text and b"battery at 50%" in text
+            check_outputs(mbox_messages(open(mbox, "rb").read()), snapshot(s), more)
             mda_out = os.path.join(d, "mda")
             os.makedirs(mda_out)
             r = fetch("--ssh", "root@127.0.0.1", *opts, "--remote", remote(s), "--mda",
                       "cat > %s/{mailbox}-$$-{rcpt}" % mda_out, "--state",
                       os.path.join(d, "mda.state"))
             assert r.returncode == 0, r.stderr
-            assert len(os.listdir(mda_out)) == 2, os.listdir(mda_out)
+            outputs = []
+            for name in os.listdir(mda_out):
+                with open(os.path.join(mda_out, name), "rb") as f:
+                    outputs.append(f.read())
+            check_outputs(outputs, snapshot(s), more)
             assert status(s)["acked"] == str(max(more))
             # --mda has no folder for its state: it must be named (usage, 100).
             r = fetch("--ssh", "root@127.0.0.1", *opts, "--mda", "cat")

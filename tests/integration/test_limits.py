@@ -3,10 +3,11 @@
 Postfix's smtp-source pushing concurrent sessions (dev config: 24 slots,
 20 per address)."""
 import os
+import re
 import subprocess
 import time
 
-from harness import TOOLS, Client, Server, Skip, expect
+from harness import TOOLS, Client, Recorder, Server, Skip, expect, read_spool
 
 
 def _hold(port, src, n):
@@ -52,18 +53,28 @@ def _smtp_source():
 
 
 def test_smtp_source_concurrent_load():
+    """Postfix's load generator, 10 sessions at once: every message it
+    put on the wire (read through a recording proxy) is stored once,
+    byte for byte, in sequence."""
     src, env = _smtp_source()
     s = Server().start()
+    rec = Recorder(s.port)
     n = 300
     t0 = time.time()
     r = subprocess.run([src, "-s", "10", "-m", str(n), "-l", "2048", "-f", "load@src.example",
                         "-t", "alice@mail.example.com", "-M", "src.example",
-                        "127.0.0.1:%d" % s.port], env=env, capture_output=True, text=True,
+                        "127.0.0.1:%d" % rec.port], env=env, capture_output=True, text=True,
                        timeout=120)
     took = time.time() - t0
     assert r.returncode == 0, r.stdout + r.stderr
-    rows = s.ls()
-    assert len(rows) == n, len(rows)
-    assert [r[0] for r in rows] == list(range(1, n + 1))
+    sent = sorted(rec.messages())
+    rec.close()
+    stored = list(read_spool(s.spool))
+    assert [seq for seq, _, _ in stored] == list(range(1, n + 1))
+    assert len(sent) == n, len(sent)
+    bodies = sorted(re.sub(rb"^Received: [^\r]*\r\n(\t[^\r]*\r\n)*", b"", body)
+                    for _, _, body in stored)
+    assert bodies == sent, "stored messages differ from what smtp-source sent"
+    assert all(len(b) > 2048 for b in sent)
     print("#   smtp-source: %d messages, 10 sessions, %.2fs" % (n, took))
     s.stop()

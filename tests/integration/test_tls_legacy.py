@@ -7,7 +7,8 @@ import smtplib
 import ssl
 import subprocess
 
-from harness import Server, Skip, expect, queued_seq, session, stored_body
+from harness import (Server, Skip, expect, queued_seq, read_spool, session, split_received,
+                     stored_body)
 
 LEGACY = os.environ.get("NOMX_LEGACY", "")
 MSG = b"Subject: legacy\r\n\r\nfrom an old printer\r\n"
@@ -66,9 +67,16 @@ def test_rsa_certificate_with_the_rsa_switch():
         assert rc == 0 and cipher == "ECDHE-RSA-AES128-SHA", (rc, proto, cipher)
         ctx = ssl.create_default_context(cafile=s.cert)
         with smtplib.SMTP_SSL("127.0.0.1", s.tls_port, context=ctx, timeout=20) as c:
-            c.login("device", "secret")
+            code, text = c.login("device", "secret")
+            assert (code, text[:5]) == (235, b"2.7.0"), (code, text)
             c.sendmail("old@example.com", ["bob@mail.example.com"], MSG)
-        assert len(s.ls()) == 1
+        [(seq, env, stored)] = list(read_spool(s.spool))
+        assert env[:3] == [("F", "old@example.com"), ("T", "bob@mail.example.com"),
+                           ("M", "bob")], env
+        received, rest = split_received(stored)
+        assert b" with ESMTPSA id %d\r\n" % seq in received, received
+        assert b"(using TLSv1.2 with cipher ECDHE-RSA-" in received, received
+        assert rest == MSG, stored
     finally:
         s.stop()
 

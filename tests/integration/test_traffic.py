@@ -19,7 +19,7 @@ import ssl
 import subprocess
 import threading
 
-from harness import RUNNER, Server, read_spool, s_client, session
+from harness import RUNNER, Server, read_spool, s_client, session, split_received
 from postfix import Postfix
 
 LIMIT = 10 * 1024 * 1024    # NOMX_MSG_MAX of tests/dev-config.h, as EHLO's SIZE says
@@ -173,15 +173,6 @@ def run_transport(tr, s, cells, sent, errors):
                                           detail.strip()[-400:]))
 
 
-def received_split(stored):
-    """Our Received: header (with its continuation lines), the rest."""
-    assert stored.startswith(b"Received: "), stored[:100]
-    end = stored.index(b"\r\n") + 2
-    while stored[end:end + 1] in (b"\t", b" "):
-        end = stored.index(b"\r\n", end) + 2
-    return stored[:end], stored[end:]
-
-
 def check_spool(s, sent):
     """Every message sent (tag: (envelope sender, bytes)) is in the spool
     exactly once, byte for byte, with its envelope; nothing else is."""
@@ -194,11 +185,11 @@ def check_spool(s, sent):
         sender, msg = sent[tag]
         assert [v for k, v in env if k == "F"] == [sender], (tag, env)
         assert [v for k, v in env if k in "TM"] == [RCPT, "alice"], (tag, env)
-        received, rest = received_split(stored)
+        received, rest = split_received(stored)
         assert (b"(using TLSv1.2 with cipher" in received) == ("-plain-" not in tag), (tag, received)
         if tag.startswith("postfix-"):
             # A relay puts its own Received: on top of the message.
-            theirs, rest = received_split(rest)
+            theirs, rest = split_received(rest)
             assert b"relay.tx.example" in theirs, (tag, theirs)
         assert rest == msg, "%s: %d octets stored, %d sent; first difference at %d" % (
             tag, len(rest), len(msg),

@@ -173,7 +173,8 @@ spool_recover_seg(uint64_t first, int last)
 		 * segment never held anything. */
 		close(fd);
 		log_warnx("spool: %s has no valid header: removed", name);
-		if (unlinkat(sp.dirfd, name, 0) < 0 || fsync(sp.segdirfd) < 0) {
+		if (unlinkat(sp.dirfd, name, 0) < 0 ||
+		    (fault_crash("recover-unlinked"), fsync(sp.segdirfd) < 0)) {
 			log_die(NOMX_EXIT_SYSTEM, "spool: cannot remove %s: %s", name, strerror(errno));
 		}
 		return -1;
@@ -185,7 +186,8 @@ spool_recover_seg(uint64_t first, int last)
 		} else {
 			log_warnx("recover seg=%s cut=%lld at=%lld", name,
 			    (long long)(st.st_size - end), (long long)end);
-			if (ftruncate(fd, end) < 0 || fdatasync(fd) < 0) {
+			if (ftruncate(fd, end) < 0 ||
+			    (fault_crash("recover-cut"), fdatasync(fd) < 0)) {
 				log_die(NOMX_EXIT_SYSTEM, "spool: cannot cut torn tail of %s: %s",
 				    name, strerror(errno));
 			}

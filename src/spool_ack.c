@@ -10,6 +10,7 @@
 #include <bearssl.h>
 
 #include "crc32c.h"
+#include "fault.h"
 #include "frame.h"
 #include "le.h"
 #include "spool_ack.h"
@@ -95,7 +96,7 @@ spool_ack_write(int dirfd, struct spool_ack *cur, uint64_t acked, uint32_t token
 	le_put32(s + 24, token_crc);
 	le_put32(s + 28, crc32c(0, s, 28));
 	if (pwrite(fd, s, sizeof(s), slot * SPOOL_ACK_SLOT) != (ssize_t)sizeof(s) ||
-	    fdatasync(fd) < 0) {
+	    (fault_crash("ack-pwritten"), fdatasync(fd) < 0)) {
 		int e = errno;
 		close(fd);
 		errno = e;

@@ -211,6 +211,7 @@ FUZZ_BEARSSL := $(TOP)/build/fuzz/bearssl/libbearssl.a
 FUZZ_SRCS_smtp := $(filter-out src/conn.c src/loop.c,$(LIB_SRCS)) $(FUZZ_BEARSSL)
 FUZZ_SRCS_ack := src/spool_ack.c src/crc32c.c $(FUZZ_BEARSSL)
 FUZZ_SRCS_pem := src/tls_cred.c src/log.c $(FUZZ_BEARSSL)
+FUZZ_SRCS_conn := $(filter-out src/loop.c,$(LIB_SRCS)) $(FUZZ_BEARSSL)
 FUZZ_SRCS_tls := src/tls.c src/tls_cred.c src/log.c src/rand.c src/keygen.c src/passwd.c src/utc.c \
 	$(FUZZ_BEARSSL)
 

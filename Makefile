@@ -212,6 +212,11 @@ FUZZ_SRCS_smtp := $(filter-out src/conn.c src/loop.c,$(LIB_SRCS)) $(FUZZ_BEARSSL
 FUZZ_SRCS_ack := src/spool_ack.c src/crc32c.c $(FUZZ_BEARSSL)
 FUZZ_SRCS_pem := src/tls_cred.c src/log.c $(FUZZ_BEARSSL)
 FUZZ_SRCS_conn := $(filter-out src/loop.c,$(LIB_SRCS)) $(FUZZ_BEARSSL)
+# fetch_fuzz includes src/fetch.c (its reassembly is static) and stands
+# in for fetch_out.c.
+FUZZ_SRCS_fetch := $(filter-out src/fetch.c src/fetch_out.c src/conn.c src/loop.c,$(LIB_SRCS)) \
+	$(FUZZ_BEARSSL)
+$(TOP)/build/fuzz/fetch_fuzz: src/fetch.c
 FUZZ_SRCS_tls := src/tls.c src/tls_cred.c src/log.c src/rand.c src/keygen.c src/passwd.c src/utc.c \
 	$(FUZZ_BEARSSL)
 

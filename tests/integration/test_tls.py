@@ -223,7 +223,7 @@ def test_stalled_handshake_does_not_block_others():
         half.cmd("EHLO x")
         half.send("STARTTLS\r\n")
         expect(half.reply(), 220)                    # ... and then silence
-        results, t0 = [], time.time()
+        results = []
 
         def one(i):
             try:
@@ -240,7 +240,10 @@ def test_stalled_handshake_does_not_block_others():
         for t in threads:
             t.join()
         assert sorted(map(str, results)) == [str(i) for i in range(6)], results
-        assert time.time() - t0 < 4, "others waited for the stalled handshake"
+        # All six were served while both stalled clients still held their
+        # engines (they are dropped only at NOMX_TIMEOUT_TLS): nobody
+        # waited for them, however slow the machine.
+        assert "handshake timeout" not in s.log(), "others waited for the stalled handshake"
         # The stalled ones are dropped after NOMX_TIMEOUT_TLS (5 s in dev).
         stalled.settimeout(10)
         while stalled.recv(100):   # perhaps an alert, then the close

@@ -232,7 +232,7 @@ $(FUZZ_BEARSSL): $(BEARSSL_SRC)/inc/bearssl.h | fuzz-deps
 
 # Each target is rebuilt when any source it links changes.
 .SECONDEXPANSION:
-$(TOP)/build/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(HDRS) $$(FUZZ_SRCS_$$*) | fuzz-deps
+$(TOP)/build/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(HDRS) $(wildcard tests/fuzz/*.h) $$(FUZZ_SRCS_$$*) | fuzz-deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS_$*)
 

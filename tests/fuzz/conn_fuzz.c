@@ -26,11 +26,9 @@
 #include <bearssl.h>
 
 #include "conn.h"
-#include "keygen.h"
 #include "log.h"
 #include "spool.h"
-#include "tls.h"
-#include "tls_cred.h"
+#include "tls_peer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,26 +36,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int lfd = -1;
 static struct sockaddr_in laddr;
-static br_ec_public_key server_pub;
-static unsigned char server_pub_buf[BR_EC_KBUF_PUB_MAX_SIZE];
 
 static void
 setup(void)
 {
 	static char dir[] = "/tmp/nomx-fuzz-conn-XXXXXX";
-	char *argv[] = { "-f", NULL };
 	socklen_t len = sizeof(laddr);
 
 	log_open(1);	/* no log noise on the fuzzer's stderr */
 	signal(SIGPIPE, SIG_IGN);	/* as the daemon does */
-	if (mkdtemp(dir) == NULL || keygen_main(dir, 1, argv) != 0 || tls_init() != 1) {
-		abort();
-	}
+	tls_peer_server_setup(dir);
 	spool_open(dir, 0);
-	if (br_ec_compute_pub(&br_ec_p256_m31, &server_pub, server_pub_buf,
-	    &tls_cred_current()->ec) == 0) {
-		abort();
-	}
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	laddr.sin_family = AF_INET;
 	laddr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -106,15 +95,11 @@ answered(const char *replies, size_t got)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static br_ssl_client_context cc;
-	static br_x509_minimal_context xm;
-	static br_x509_knownkey_context xk;
-	static unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
+	static struct tls_peer peer;
 	static char script[70000], replies[8192];
 	static const char head[] = "EHLO fuzz.example\r\nMAIL FROM:<f@fuzz.example>\r\n"
 	    "RCPT TO:<alice@mail.example.com>\r\nDATA\r\n", tail[] = "\r\n.\r\nQUIT\r\n";
-	br_ssl_engine_context *e = &cc.eng;
-	unsigned char seed[32] = { 2 };
+	br_ssl_engine_context *e;
 	size_t len = 0, sent = 0, got = 0, record;
 	int fd, at_bol = 1, one = 1;
 	int64_t now = 1000;
@@ -139,22 +124,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(script + len, tail, sizeof(tail) - 1);
 	len += sizeof(tail) - 1;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	/* Records leave at once, as the daemon's own do: Nagle would hold a
 	 * small handshake record for the peer's delayed ACK. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (fd < 0 || (connect(fd, (struct sockaddr *)&laddr, sizeof(laddr)) < 0 &&
-	    errno != EINPROGRESS)) {
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
+	    (connect(fd, (struct sockaddr *)&laddr, sizeof(laddr)) < 0 && errno != EINPROGRESS)) {
 		abort();
 	}
-	br_ssl_client_init_full(&cc, &xm, NULL, 0);
-	br_x509_knownkey_init_ec(&xk, &server_pub, BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN);
-	br_ssl_engine_set_x509(e, &xk.vtable);
-	br_ssl_engine_set_buffer(e, iobuf, sizeof(iobuf), 1);
-	br_ssl_engine_inject_entropy(e, seed, sizeof(seed));
-	if (!br_ssl_client_reset(&cc, "mail.example.com", 0)) {
-		abort();
-	}
+	e = tls_peer_start(&peer, 2);
 	/* A simulated millisecond a pass: deadlines come in passes, so a
 	 * stalled session meets nomx's own idle timeout (a 421, not the
 	 * 250) however fast or slow this machine is. */

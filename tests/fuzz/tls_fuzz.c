@@ -16,16 +16,12 @@
 
 #include <bearssl.h>
 
-#include "keygen.h"
 #include "log.h"
 #include "tls.h"
-#include "tls_cred.h"
+#include "tls_peer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[] = "/tmp/nomx-fuzz-tls-XXXXXX";
-static br_ec_public_key server_pub;
-static unsigned char server_pub_buf[BR_EC_KBUF_PUB_MAX_SIZE];
 
 struct plain {
 	char in[4096], out[512];
@@ -41,16 +37,10 @@ plain_buf(struct plain *p)
 static void
 setup(void)
 {
-	char *argv[] = { "-f", NULL };
+	static char dir[] = "/tmp/nomx-fuzz-tls-XXXXXX";
 
-	log_open(0);
-	if (mkdtemp(dir) == NULL || keygen_main(dir, 1, argv) != 0 || tls_init() != 1) {
-		abort();
-	}
-	if (br_ec_compute_pub(&br_ec_p256_m31, &server_pub, server_pub_buf,
-	    &tls_cred_current()->ec) == 0) {
-		abort();
-	}
+	log_open(1);	/* no log noise on the fuzzer's stderr */
+	tls_peer_server_setup(dir);
 }
 
 /* The odd client: its bytes, then end of stream. */
@@ -107,29 +97,19 @@ client_step(br_ssl_engine_context *e, int fd)
 static void
 normal_client(struct tls *t)
 {
-	static br_ssl_client_context cc;
-	static br_x509_minimal_context xm;
-	static br_x509_knownkey_context xk;
-	static unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
+	static struct tls_peer peer;
 	static const char hello[] = "EHLO fuzz.example\r\n", reply[] = "250 ok\r\n";
 	struct plain p = { 0 };
 	struct tls_buf b = plain_buf(&p);
-	br_ssl_engine_context *e = &cc.eng;
-	unsigned char seed[32] = { 1 }, *app;
+	br_ssl_engine_context *e;
+	unsigned char *app;
 	size_t len, got = 0;
 	int sv[2], sent = 0, answered = 0;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) < 0 || tls_begin(t) < 0) {
 		abort();
 	}
-	br_ssl_client_init_full(&cc, &xm, NULL, 0);
-	br_x509_knownkey_init_ec(&xk, &server_pub, BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN);
-	br_ssl_engine_set_x509(e, &xk.vtable);
-	br_ssl_engine_set_buffer(e, iobuf, sizeof(iobuf), 1);
-	br_ssl_engine_inject_entropy(e, seed, sizeof(seed));
-	if (!br_ssl_client_reset(&cc, "mail.example.com", 0)) {
-		abort();
-	}
+	e = tls_peer_start(&peer, 1);
 	for (int i = 0; i < 200 && got < sizeof(reply) - 1; i++) {
 		unsigned st = br_ssl_engine_current_state(e);
 

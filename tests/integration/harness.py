@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 NOMX = os.environ["NOMX"]
@@ -229,7 +230,6 @@ class Recorder:
     program really put on the wire (its own Date:, Message-Id: ...)."""
 
     def __init__(self, port):
-        import threading
         self.port = free_port()
         self.target = port
         self.streams = []
@@ -241,7 +241,6 @@ class Recorder:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
-        import threading
         while True:
             try:
                 c, _ = self.ls.accept()

@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 
-from harness import (NOMX, RUNNER, TMP, WAIT, Client, Server, Skip, expect, free_port, is_root,
+from harness import (RUNNER, TMP, WAIT, Server, Skip, expect, free_port, is_root,
                      nomx_cmd, queued_seq, read_spool, session, stored_body)
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))

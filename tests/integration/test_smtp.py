@@ -5,7 +5,6 @@ message is checked byte for byte with `nomx spool cat`; every refused
 one is checked absent."""
 import re
 import smtplib
-import socket
 import time
 
 from harness import (HOST, Client, deliver, expect, queued_seq, session, shared_server,

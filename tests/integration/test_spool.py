@@ -10,9 +10,8 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 
-from harness import (RUNNER, Client, Server, Skip, deliver, expect, is_root, nomx_cmd,
+from harness import (RUNNER, Server, Skip, deliver, expect, is_root, nomx_cmd,
                      queued_seq, session, stored_body)
 
 

@@ -13,7 +13,6 @@ import socket
 import ssl
 import subprocess
 import threading
-import time
 
 from harness import (HOST, RUNNER, Client, Server, Skip, expect, nomx_cmd, queued_seq, s_client,
                      session, stored_body)

@@ -55,7 +55,8 @@ SRCS := $(wildcard src/*.c)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 HDRS := $(wildcard src/*.h) config.h
 
-.PHONY: all dev legacy run test unit fuzz fuzz-deps sizes bench install ipk lint clean deps test-deps
+.PHONY: all dev legacy run test unit fuzz fuzz-deps sizes bench install ipk lint clean deps test-deps \
+	vm vm-image
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/nomx
@@ -66,7 +67,8 @@ deps:
 	@board/setup.sh build $(BOARD_PACKAGES)
 
 test-deps:
-	@board/setup.sh test $(BOARD_PACKAGES) $(if $(filter 1,$(VALGRIND)),valgrind)
+	@board/setup.sh test $(BOARD_PACKAGES) $(if $(filter 1,$(VALGRIND)),valgrind) \
+		$(if $(VM_TEST),qemu-system-mips kmod cpio)
 
 # ---- BearSSL, from its pinned source, with this board's compiler ----
 
@@ -187,9 +189,15 @@ $(SMTP_SOURCE):
 		&& dpkg -x postfix_*.deb $(TOP)/build/tools \
 		|| echo "nomx: could not fetch Postfix's smtp-source; the load test will be skipped"
 
-test: test-deps $(BUILD)/nomx $(DEVBUILD)/nomx $(LEGACYBUILD)/nomx $(UNIT_TESTS) $(SMTP_SOURCE)
+# The emulated router's tests (test_vm.py) run once, in the host's plain
+# run: they test the release mipsel binary, which the other runs do not
+# rebuild.
+VM_TEST := $(if $(and $(filter host,$(BOARD)),$(filter dev,$(TESTKIND))),vm-image)
+
+test: test-deps $(BUILD)/nomx $(DEVBUILD)/nomx $(LEGACYBUILD)/nomx $(UNIT_TESTS) $(SMTP_SOURCE) $(VM_TEST)
 	@$(if $(VG_LOGS),rm -rf $(VG_LOGS) && mkdir -p $(VG_LOGS) &&) \
-	BOARD=$(BOARD) NOMX=$(DEVBUILD)/nomx NOMX_LEGACY=$(LEGACYBUILD)/nomx UNIT_DIR=$(DEVBUILD)/unit RUNNER="$(RUNNER)" \
+	BOARD=$(BOARD) TESTKIND=$(TESTKIND) VM=$(if $(VM_TEST),$(VM)) \
+	NOMX=$(DEVBUILD)/nomx NOMX_LEGACY=$(LEGACYBUILD)/nomx UNIT_DIR=$(DEVBUILD)/unit RUNNER="$(RUNNER)" \
 		TOOLS=$(TOP)/build/tools VG_LOGS=$(VG_LOGS) tests/run.sh
 
 # ---- fuzzing (libFuzzer, clang from Debian) ----
@@ -264,6 +272,49 @@ endif
 bench: test-deps $(BUILD)/nomx $(BENCH_BIN) $(SMTP_SOURCE)
 	@board/setup.sh build valgrind e2fsprogs
 	python3 tests/bench/bench.py
+
+# ---- the emulated router: Debian's MIPS Malta kernel, BusyBox, flash ----
+
+# Everything comes from Debian's packages at build time (board/vm/
+# fetch-debs.sh); the image holds the release mipsel nomx, stripped, as
+# a router's firmware would.  `make vm` boots it with the console on
+# the terminal (CONSOLE=pty puts it on a pseudo-terminal, for `nomx
+# fetch --serial`); FS=jffs2 puts the spool on NOR flash.
+VM := $(TOP)/build/vm
+VM_TOOLS := $(VM)/tools/ubimkvol $(VM)/tools/maildir-writer
+CONSOLE ?= stdio
+FS ?= ubifs
+
+ifeq ($(BOARD),mipsel)
+vm-image: $(VM)/vmlinuz $(VM)/initramfs.cpio.gz
+
+$(VM)/debs/versions: board/vm/fetch-debs.sh
+	@board/setup.sh build qemu-system-mips kmod cpio
+	board/vm/fetch-debs.sh $(VM)/debs
+
+$(VM)/vmlinuz: $(VM)/debs/versions
+	cp $(VM)/debs/root/boot/vmlinuz-* $@
+
+$(VM)/nomx: $(BUILD)/nomx
+	$(STRIP) -o $@ $<
+
+$(VM)/tools/ubimkvol: board/vm/ubimkvol.c | deps
+$(VM)/tools/maildir-writer: tests/vm/maildir_writer.c | deps
+$(VM_TOOLS):
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) -Os -static -s -o $@ $<
+
+$(VM)/initramfs.cpio.gz: $(VM)/debs/versions $(VM)/nomx $(VM_TOOLS) board/vm/initramfs.sh \
+		board/vm/init board/vm/flash board/busybox/S50nomx
+	board/vm/initramfs.sh $(VM)/debs $@ $(VM)/nomx $(VM_TOOLS)
+else
+vm-image:
+	@$(MAKE) --no-print-directory BOARD=mipsel vm-image
+endif
+
+vm: vm-image
+	@board/setup.sh build qemu-system-mips
+	FS=$(FS) PORT=$(PORT) TLSPORT=$(TLSPORT) CONSOLE=$(CONSOLE) board/vm/qemu.sh $(VM)
 
 # ---- install and packages ----
 

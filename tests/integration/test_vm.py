@@ -1,0 +1,268 @@
+# SPDX-License-Identifier: ISC
+"""nomx on the emulated router (board/vm, tests/integration/vm.py): the
+release mipsel binary on Debian's MIPS Malta kernel, started as root by
+board/busybox/S50nomx, its spool on UBIFS or JFFS2 over a simulated NAND
+chip.  Mail comes in from the host through qemu's port forwarding and
+goes out through `nomx fetch --serial` on the router's second UART.
+
+The power-cut test is the one the spool exists for: UBI's own power-cut
+emulation stops the chip's writes after a random number of them while
+four clients send, then the flash is attached and mounted again as after
+a reboot, and what the real binary gives back must be every message it
+answered 250 to, once and whole, and nothing a client did not send."""
+import os
+import random
+import re
+import signal
+import smtplib
+import ssl
+import subprocess
+import threading
+import time
+
+import harness
+import vm
+
+RCPT = "postmaster@mail.example.com"
+REMOTE = "nomx -s /var/spool/nomx"
+CUTS = int(os.environ.get("VM_CUTS", "20"))
+
+
+def message(token, size):
+    """A message a client sends, with its token in a header and the body."""
+    line = ("%s " % token) * 8
+    body = (line + "\r\n") * max(1, size // (len(line) + 2))
+    return ("From: <ups@example.net>\r\nTo: <%s>\r\nSubject: %s\r\nX-Token: %s\r\n\r\n%s"
+            % (RCPT, token, token, body))
+
+
+def send(port, msg, mode="plain"):
+    """One message; the 250's text ("... queued as N") or an exception."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if mode == "smtps":
+        c = smtplib.SMTP_SSL("127.0.0.1", port, timeout=60, context=ctx)
+    else:
+        c = smtplib.SMTP("127.0.0.1", port, timeout=60)
+    try:
+        c.ehlo("sender.example")
+        if mode == "starttls":
+            c.starttls(context=ctx)
+            c.ehlo("sender.example")
+        code, text = c.mail("ups@example.net")
+        assert code == 250, (code, text)
+        code, text = c.rcpt(RCPT)
+        assert code == 250, (code, text)
+        code, text = c.data(msg.encode())
+        if code != 250:
+            raise smtplib.SMTPDataError(code, text)
+        return text.decode()
+    finally:
+        try:
+            c.quit()
+        except (smtplib.SMTPException, OSError):
+            c.close()
+
+
+def fetch(pty, md, state, timeout=300):
+    return subprocess.run(harness.nomx_cmd("fetch", "--serial", pty, "--baud", "115200",
+                                           "--remote", REMOTE, "--maildir", md, "--state", state),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def fetched(md):
+    """{token: [message text, ...]} of every file fetch delivered."""
+    out = {}
+    box = os.path.join(md, "postmaster", "new")
+    for name in sorted(os.listdir(box)) if os.path.isdir(box) else []:
+        with open(os.path.join(box, name), "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+        m = re.search(r"^X-Token: (\S+)", text, re.M)
+        assert m, "a stored message no client sent:\n" + text[:500]
+        out.setdefault(m.group(1), []).append(text)
+    return out
+
+
+def check_fetched(md, sent, acked):
+    """Every acknowledged message fetched exactly once and whole; every
+    fetched message one a client sent, at most once."""
+    got = fetched(md)
+    for token, copies in got.items():
+        assert token in sent, "fetched a message no client sent: %s" % token
+        assert len(copies) == 1, "%s fetched %d times" % (token, len(copies))
+        want = sent[token].replace("\r\n", "\n")
+        assert copies[0].replace("\r\n", "\n").endswith(want), "%s is not whole" % token
+    lost = [t for t in acked if t not in got]
+    assert not lost, "%d messages answered 250 are gone: %s" % (len(lost), lost[:5])
+    return got
+
+
+def restart_nomx(r):
+    r.sh("/etc/init.d/S50nomx start")
+    r.sh("i=0; until netstat -ltn | grep -q ':25 '; do i=$((i+1)); [ $i -lt 300 ] || exit 1; "
+         "sleep 0.1; done")
+
+
+def test_router_boots_nomx_from_its_init_script():
+    """The router as it ships: S50nomx starts nomx as root, nomx drops to
+    its user and chroots into the spool on UBIFS, and takes mail over
+    plain SMTP, STARTTLS and SMTPS, one after another."""
+    vm.need_vm()
+    print("# " + vm.versions().replace("\n", "\n# "))
+    t0 = time.time()
+    with vm.Router() as r:
+        print("# nomx ready %.1f s after qemu started" % (time.time() - t0))
+        _, mounts = r.sh("grep ' /var/spool/nomx ' /proc/mounts")
+        assert mounts.startswith("ubi0:spool /var/spool/nomx ubifs "), mounts
+        _, who = r.sh("p=$(pidof nomx); stat -c %U /proc/$p; readlink /proc/$p/root")
+        assert who.split() == ["nomx", "/var/spool/nomx"], who
+        sizes = [0, 1000, 64 * 1024, 1024 * 1024 - 4096]
+        for i, (mode, size) in enumerate((m, s) for m in ("plain", "starttls", "smtps")
+                                         for s in sizes):
+            port = r.tls_port if mode == "smtps" else r.port
+            reply = send(port, message("boot-%d" % i, size), mode)
+            assert "queued as" in reply, reply
+        _, ls = r.sh("nomx -s /var/spool/nomx spool ls")
+        assert len(ls.strip().splitlines()) == 3 * len(sizes), ls
+        r.sh("nomx -s /var/spool/nomx spool fsck")
+
+
+def test_fetch_over_the_routers_uart():
+    """`nomx fetch --serial` on the router's second UART, a BusyBox shell
+    that the kernel also prints onto: every message once, acknowledged;
+    killed half way and run again, still exactly once."""
+    vm.need_vm()
+    with vm.Router(uart2="pty") as r:
+        sent = {}
+        for i, size in enumerate([0, 100, 2000, 10000, 20000] * 4):
+            token = "uart-%d" % i
+            sent[token] = message(token, size)
+            send(r.port, sent[token])
+        # Kernel messages on the UART all through the transfer, as often
+        # as a busy router prints them: the kernel writes them into the
+        # middle of whatever line the shell is sending, and fetch must
+        # re-fetch what they spoil.
+        r.sh("(while :; do echo '<3>nomx-vm: kernel noise on the console' > /dev/kmsg; "
+             "sleep 1.5; done) & echo $! > /tmp/noise")
+        md = os.path.join(r.dir, "Maildir")
+        state = os.path.join(r.dir, "fetch.state")
+        p = subprocess.Popen(harness.nomx_cmd("fetch", "--serial", r.uart2_pty, "--baud", "115200",
+                                              "--remote", REMOTE, "--maildir", md,
+                                              "--state", state),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 120
+        while len(fetched(md)) < 3 and p.poll() is None and time.time() < deadline:
+            time.sleep(0.02)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        half = len(fetched(md))
+        assert 0 < half < len(sent), "fetch was not stopped half way (%d of %d)" % (half, len(sent))
+        res = fetch(r.uart2_pty, md, state)
+        assert res.returncode == 0, res.stderr
+        got = check_fetched(md, sent, sent)
+        assert len(got) == len(sent)
+        _, noise = r.sh("dmesg | grep -c 'kernel noise'; kill $(cat /tmp/noise)")
+        noise = noise.split()[0]
+        assert int(noise) >= 2, noise
+        _, status = r.sh("nomx -s /var/spool/nomx spool status")
+        assert re.search(r"^messages +%d stored, 0 not acknowledged" % len(sent), status, re.M) and \
+            re.search(r"^acked +%d$" % len(sent), status, re.M), status
+        print("# %d messages over the UART, %d before the kill, kernel noise lines %s"
+              % (len(sent), half, noise.strip()))
+
+
+class Senders:
+    """Clients sending until stopped; which messages got their 250."""
+
+    def __init__(self, port, tag, n=4, sizes=(0, 200, 1500, 5000, 20000)):
+        self.port, self.tag, self.sizes = port, tag, sizes
+        self.sent, self.acked, self.seqs = {}, set(), []
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.run, args=(i,)) for i in range(n)]
+        for t in self.threads:
+            t.start()
+
+    def run(self, i):
+        rnd = random.Random("%s-%d" % (self.tag, i))
+        n = 0
+        while not self.stop.is_set():
+            token = "%s-%d-%d" % (self.tag, i, n)
+            n += 1
+            msg = message(token, rnd.choice(self.sizes))
+            with self.lock:
+                self.sent[token] = msg
+            try:
+                reply = send(self.port, msg)
+            except (smtplib.SMTPException, OSError, AssertionError):
+                time.sleep(0.05)
+                continue
+            with self.lock:
+                self.acked.add(token)
+                self.seqs.append(harness.queued_seq(reply))
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(90)
+
+
+def stored_seqs(r):
+    _, ls = r.sh("nomx -s /var/spool/nomx spool ls | awk '{ printf \"%s \", $1 }'")
+    return [int(x) for x in ls.split()]
+
+
+def test_power_cuts_on_ubifs():
+    """CUTS power cuts (VM_CUTS, 20 by default) under four senders, each
+    at a random point: UBI's power-cut emulation stops the chip's writes
+    at the first or second eraseblock UBI maps from then on, as when the
+    power goes.  Then nomx is killed, UBI detached and attached again and
+    UBIFS mounted (it recovers), and S50nomx starts nomx.  After every
+    cut, through the real binary: `spool fsck` clean, every message
+    answered 250 listed once, and new ones get higher sequence numbers.
+    At the end fetch over the UART gives every message answered 250
+    exactly once and whole, and nothing no client sent."""
+    vm.need_vm()
+    rnd = random.Random(int(os.environ.get("VM_SEED", "11")))
+    with vm.Router(uart2="pty") as r:
+        sent, acked, acked_seqs, top_seq = {}, set(), set(), 0
+        t0 = time.time()
+        for cut in range(CUTS):
+            n = rnd.randint(1, 2)
+            r.sh("flash cut %d %d" % (n, n))
+            s = Senders(r.port, "c%d" % cut, sizes=(0, 100, 300, 1000))
+            deadline = time.time() + 180
+            while time.time() < deadline:
+                time.sleep(0.5)
+                rc, _ = r.sh("dmesg | grep -q 'emulating a power cut'", check=False)
+                if rc == 0:
+                    break
+            s.finish()
+            assert rc == 0, "no power cut within 180 s"
+            sent.update(s.sent)
+            acked |= s.acked
+            assert all(q > top_seq for q in s.seqs), "a sequence number was used again"
+            top_seq = max(s.seqs + [top_seq])
+            acked_seqs |= set(s.seqs)
+            # The reboot: the chip keeps what it had; UBI and UBIFS come back.
+            r.sh("killall -9 nomx; sleep 0.3; flash unmount && dmesg -c >/dev/null && flash mount")
+            r.sh("nomx -s /var/spool/nomx spool fsck")
+            seqs = stored_seqs(r)
+            assert len(seqs) == len(set(seqs)), "a sequence number listed twice"
+            lost = acked_seqs - set(seqs)
+            assert not lost, "cut %d: answered 250, gone: %s" % (cut, sorted(lost)[:10])
+            restart_nomx(r)
+            print("# cut %d at the %d. eraseblock mapped: %d answered 250, %d stored of %d sent"
+                  % (cut, n, len(s.acked), len(seqs), len(sent)))
+        seq = harness.queued_seq(send(r.port, message("after-the-cuts", 100)))
+        assert seq > top_seq, (seq, top_seq)
+        t1 = time.time()
+        md = os.path.join(r.dir, "Maildir")
+        res = fetch(r.uart2_pty, md, os.path.join(r.dir, "fetch.state"), timeout=900)
+        assert res.returncode == 0, res.stderr
+        got = check_fetched(md, dict(sent, **{"after-the-cuts": message("after-the-cuts", 100)}),
+                            acked | {"after-the-cuts"})
+        print("# %d cuts in %.0f s: %d answered 250, all there once and whole; %d sent, "
+              "%d stored; fetched in %.0f s" % (CUTS, t1 - t0, len(acked), len(sent), len(got),
+                                               time.time() - t1))

@@ -19,7 +19,7 @@ kver=$(ls "$debs/root/lib/modules")
 root=$out.root
 rm -rf "$root"
 mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" "$root/etc/init.d" \
-	"$root/etc/nomx" "$root/lib/modules/$kver" "$root/root" "$root/var/spool/nomx"
+	"$root/etc/nomx" "$root/lib/modules/$kver" "$root/root" "$root/var/spool"
 
 cp "$here/init" "$root/init"
 cp "$debs/root/bin/busybox" "$root/bin/busybox"

@@ -56,7 +56,7 @@ LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 HDRS := $(wildcard src/*.h) config.h
 
 .PHONY: all dev legacy run test unit fuzz fuzz-deps sizes bench install ipk lint clean deps test-deps \
-	vm vm-image vm-powercut
+	vm vm-image vm-powercut vm-wear
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/nomx
@@ -315,6 +315,10 @@ endif
 vm: vm-image
 	@board/setup.sh build qemu-system-mips
 	FS=$(FS) PORT=$(PORT) TLSPORT=$(TLSPORT) CONSOLE=$(CONSOLE) board/vm/qemu.sh $(VM)
+
+# Flash wear per message, nomx beside a Maildir writer (tests/vm/wear.py).
+vm-wear: test-deps vm-image $(DEVBUILD)/nomx
+	VM=$(VM) NOMX=$(DEVBUILD)/nomx python3 tests/vm/wear.py
 
 # More power cuts than the suite's 20 (UBIFS: the one filesystem here
 # with a faithful cut, README "The emulated router"); SEED= varies them.

@@ -10,6 +10,7 @@ emulation stops the chip's writes after a random number of them while
 four clients send, then the flash is attached and mounted again as after
 a reboot, and what the real binary gives back must be every message it
 answered 250 to, once and whole, and nothing a client did not send."""
+import base64
 import os
 import random
 import re
@@ -28,10 +29,15 @@ REMOTE = "nomx -s /var/spool/nomx"
 CUTS = int(os.environ.get("VM_CUTS", "20"))
 
 
-def message(token, size):
-    """A message a client sends, with its token in a header and the body."""
-    line = ("%s " % token) * 8
-    body = (line + "\r\n") * max(1, size // (len(line) + 2))
+def message(token, size, attachment=False):
+    """A message a client sends, with its token in a header and the body:
+    text, or base64 as an attachment is (as hard to compress)."""
+    if attachment:
+        raw = base64.b64encode(random.Random(token).randbytes(size * 3 // 4 + 57)).decode()
+        body = "".join(raw[i:i + 76] + "\r\n" for i in range(0, size * 76 // 78, 76))
+    else:
+        line = ("%s " % token) * 8
+        body = (line + "\r\n") * max(1, size // (len(line) + 2))
     return ("From: <ups@example.net>\r\nTo: <%s>\r\nSubject: %s\r\nX-Token: %s\r\n\r\n%s"
             % (RCPT, token, token, body))
 
@@ -209,8 +215,15 @@ class Senders:
 
 
 def stored_seqs(r):
-    _, ls = r.sh("nomx -s /var/spool/nomx spool ls | awk '{ printf \"%s \", $1 }'")
-    return [int(x) for x in ls.split()]
+    """The sequence numbers `spool ls` lists, sent back as ranges: the
+    console is a 115200-baud UART."""
+    _, ls = r.sh("nomx -s /var/spool/nomx spool ls | awk 'NR == 1 || $1 != p + 1 { if (s) printf \"%s-%s \", s, p; "
+                 "s = $1 } { p = $1 } END { if (s) printf \"%s-%s\", s, p }'")
+    seqs = []
+    for span in ls.split():
+        a, b = span.split("-")
+        seqs.extend(range(int(a), int(b) + 1))
+    return seqs
 
 
 def test_power_cuts_on_ubifs():

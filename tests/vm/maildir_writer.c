@@ -52,8 +52,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: maildir-writer DIR COUNT SIZE PROCS (SIZE at most 1 MiB)\n");
 		return 2;
 	}
-	for (size_t i = 0; i < size; i++)
-		body[i] = (i % 78 == 77) ? '\n' : (char)('a' + i % 26);
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned x = 2463534242u;
+	for (size_t i = 0; i < size; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		body[i] = (i % 78 == 77) ? '\n' : (i % 78 == 76) ? '\r' : b64[x % 64];
+	}
 	mkdir(argv[1], 0700);
 	snprintf(sub, sizeof(sub), "%s/tmp", argv[1]);
 	mkdir(sub, 0700);

@@ -286,3 +286,36 @@ def test_power_cuts_on_ubifs():
         print("# %d cuts in %.0f s: %d answered 250, all there once and whole; %d sent, "
               "%d stored; fetched in %.0f s" % (CUTS, t1 - t0, len(acked), len(sent), len(got),
                                                time.time() - t1))
+
+
+def fill(r):
+    """64 KiB messages until nomx says 452; (seqs answered 250, the 452)."""
+    seqs = []
+    for i in range(400):
+        try:
+            seqs.append(harness.queued_seq(send(r.port, message("fill-%d" % i, 64 * 1024, True))))
+        except smtplib.SMTPDataError as e:
+            return seqs, e
+        except smtplib.SMTPRecipientsRefused as e:
+            return seqs, e
+    raise AssertionError("400 messages of 64 KiB and no 452")
+
+
+def test_a_full_flash_says_452_and_loses_nothing():
+    """Filled until nomx refuses: on UBIFS (128 MiB) its quota stops it,
+    on JFFS2 on a 2 MiB chip (smaller than the quota) the free space the
+    filesystem reports, less nomx's reserve.  Either way: 452 4.3.1, every
+    message answered 250 still listed, `spool fsck` clean, and the daemon
+    still answers."""
+    vm.need_vm()
+    for fs, flash in (("ubifs", ""), ("jffs2", "nomx.flash=4")):
+        with vm.Router(fs=fs, append=flash) as r:
+            seqs, refusal = fill(r)
+            assert "452" in str(refusal) and "4.3.1" in str(refusal), refusal
+            assert seqs, "refused the first message"
+            assert set(seqs) <= set(stored_seqs(r)), "a message answered 250 is gone"
+            r.sh("nomx -s /var/spool/nomx spool fsck")
+            _, status = r.sh("nomx -s /var/spool/nomx spool status; df /var/spool")
+            send(r.port, message("small-after-full", 0))
+            print("# %s: %d messages of 64 KiB, then %s" % (fs, len(seqs), str(refusal)[:60]))
+            print("# " + status.strip().replace("\n", "\n# "))

@@ -9,6 +9,9 @@
 #                           VALGRIND=1: under valgrind's memcheck)
 #   make fuzz               libFuzzer targets (FUZZ_SECONDS=60 each)
 #   make bench              nomx next to Postfix and smtp-sink (README "Performance")
+#   make vm                 the emulated router: Debian's MIPS kernel, BusyBox,
+#                           nomx on flash (README "Try it on an emulated router";
+#                           make vm-wear, make vm-powercut CUTS=N)
 #   make sizes              flash and static RAM of every board, with and
 #                           without TLS, and what each part costs
 #   make install DESTDIR=   binary, man page, init files (INIT=systemd|openwrt|busybox)

@@ -115,14 +115,15 @@ class Router:
         """Run a shell command on the console; (status, output)."""
         self.n += 1
         since = len(self.console)
-        # Markers around the output, split in the command so that the
-        # terminal's echo of it never matches.
-        self.sock.sendall(('echo "@@""BEGIN %d"; %s\necho "@@""DONE %d $?"\n'
+        # One line, so that nothing is typed ahead while the command runs
+        # (BusyBox's line editor would echo it into the output), with
+        # markers around the output that the echo of the line itself
+        # never matches.
+        self.sock.sendall(('echo "@@""BEGIN %d"; (%s); echo "@@""DONE %d $?"\n'
                            % (self.n, command, self.n)).encode())
         begin = self.wait_for("@@BEGIN %d\n" % self.n, timeout, since)
         m = self.wait_for("@@DONE %d (\\d+)\n" % self.n, timeout, begin.end())
-        # Less the terminal's echo of the second line, when it comes late.
-        out = re.sub(r'(/ # )?echo "@@""DONE \d+ \$\?"\n?', "", self.console[begin.end():m.start()])
+        out = self.console[begin.end():m.start()]
         rc = int(m.group(1))
         if check and rc != 0:
             raise AssertionError("`%s` on the router: exit %d\n%s" % (command, rc, out))

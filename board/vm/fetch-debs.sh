@@ -21,12 +21,12 @@ fi
 # The kernel package the meta-package depends on today.
 kernel=$(apt-cache depends "linux-image-4kc-malta:$arch" 2>/dev/null |
 	sed -n 's/^ *Depends: \(linux-image-[0-9].*-4kc-malta\).*/\1/p' | head -1)
-kernel=${kernel%:$arch}
+kernel=${kernel%:"$arch"}
 if [ -z "$kernel" ]; then
 	apt-get update -qq >&2 || true
 	kernel=$(apt-cache depends "linux-image-4kc-malta:$arch" |
 		sed -n 's/^ *Depends: \(linux-image-[0-9].*-4kc-malta\).*/\1/p' | head -1)
-	kernel=${kernel%:$arch}
+	kernel=${kernel%:"$arch"}
 fi
 [ -n "$kernel" ] || { echo "nomx: apt knows no linux-image-4kc-malta:$arch" >&2; exit 1; }
 

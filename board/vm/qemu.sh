@@ -10,7 +10,7 @@
 #                       socket qemu listens on)
 #   UART2=none          a second serial port (ttyS1) with a shell and the
 #                       kernel's messages: pty, unix:PATH or none
-#   APPEND              more kernel arguments (nomx.start=0, ...)
+#   APPEND              more kernel arguments (nomx.flash=N, ...)
 set -eu
 vm=$1
 FS=${FS:-ubifs} PORT=${PORT:-2525} TLSPORT=${TLSPORT:-2465}

@@ -11,6 +11,7 @@ import os
 import re
 import socket
 import subprocess
+import tempfile
 import time
 
 import harness
@@ -33,8 +34,8 @@ def versions():
 class Router:
     """One boot of the emulated router."""
 
-    def __init__(self, fs="ubifs", start=True, uart2="none", append=""):
-        self.dir = harness.tempfile.mkdtemp(prefix="nomx-vm-", dir=harness.TMP)
+    def __init__(self, fs="ubifs", uart2="none", append=""):
+        self.dir = tempfile.mkdtemp(prefix="nomx-vm-", dir=harness.TMP)
         self.sock_path = os.path.join(self.dir, "console")
         self.port = harness.free_port()
         self.tls_port = harness.free_port()
@@ -42,7 +43,7 @@ class Router:
         self.log_path = os.path.join(self.dir, "console.log")
         env = dict(os.environ, FS=fs, PORT=str(self.port), TLSPORT=str(self.tls_port),
                    CONSOLE="unix:" + self.sock_path, UART2=uart2,
-                   APPEND=append + ("" if start else " nomx.start=0"))
+                   APPEND=append)
         self.qemu_err = open(os.path.join(self.dir, "qemu.out"), "wb")
         self.proc = subprocess.Popen([QEMU_SH, VM_DIR], env=env, stdout=self.qemu_err,
                                      stderr=subprocess.STDOUT)
@@ -51,7 +52,7 @@ class Router:
         self.sock = None
         self.uart2_pty = None
         self._connect()
-        self.wait_for("nomx ready" if start else "built-in shell", timeout=180)
+        self.wait_for("nomx ready", timeout=180)
         self.n = 0
         if uart2 == "pty":
             self.uart2_pty = self._pty_path()

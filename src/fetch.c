@@ -88,6 +88,7 @@ struct fetch_session {
 	int nak;
 	uint64_t acked;
 	int got_ack;
+	uint64_t ours;		/* lines that were frames of ours, whole or damaged */
 };
 
 static double
@@ -193,6 +194,7 @@ fetch_line(struct fetch_session *fs, const char *line, size_t len)
 	if (r == 0) {
 		return 0;		/* a prompt, echo, a kernel message: not ours */
 	}
+	fs->ours++;
 	if (r < 0) {
 		if (fs->begun) {
 			fs->damaged |= fs->in_msg || fs->begun;	/* this line is lost */
@@ -276,19 +278,23 @@ fetch_spawn(char *const argv[], int *rfd, int *wfd)
 }
 
 /* Read lines from fd into the session until it is complete, EOF, or
- * fx.timeout seconds of silence.  1 complete, 0 EOF, FETCH_SILENT after
- * the silence, -1 error. */
+ * fx.timeout seconds without a line of ours: a console that keeps
+ * printing kernel messages is no answer.  1 complete, 0 EOF,
+ * FETCH_SILENT after the silence, -1 error. */
 static int
 fetch_read(int fd, struct fetch_session *fs)
 {
 	static char buf[8192];
 	size_t n = 0;
 	int discard = 0;
+	uint64_t ours = fs->ours;
+	double quiet_until = fetch_elapsed() + fx.timeout;
 
 	for (;;) {
 		struct pollfd p = { fd, POLLIN, 0 };
 		ssize_t r;
-		int pr = poll(&p, 1, fx.timeout * 1000);
+		double left = quiet_until - fetch_elapsed();
+		int pr = left > 0 ? poll(&p, 1, (int)(left * 1000) + 1) : 0;
 		if (pr < 0 && errno == EINTR) {
 			continue;
 		}
@@ -321,6 +327,10 @@ fetch_read(int fd, struct fetch_session *fs)
 			discard = 0;
 			memmove(buf, nl + 1, n - len - 1);
 			n -= len + 1;
+		}
+		if (fs->ours != ours) {
+			ours = fs->ours;
+			quiet_until = fetch_elapsed() + fx.timeout;
 		}
 	}
 }

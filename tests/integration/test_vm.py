@@ -178,6 +178,38 @@ def test_fetch_over_the_routers_uart():
               % (len(sent), half, noise.strip()))
 
 
+def test_fetch_gives_up_on_a_console_that_never_stops_talking():
+    """A console where the kernel prints 50 lines a second spoils every
+    export line that takes longer than that: fetch must give up within
+    its retries and --timeout (kernel chatter is no answer), deliver
+    nothing twice, and a fetch once the console is quiet gets the rest."""
+    vm.need_vm()
+    with vm.Router(uart2="pty") as r:
+        sent = {}
+        for i in range(6):
+            token = "chatty-%d" % i
+            sent[token] = message(token, 20000, True)
+            send(r.port, sent[token])
+        r.sh("(while :; do echo '<3>nomx-vm: a console that never stops' > /dev/kmsg; "
+             "sleep 0.02; done) & echo $! > /tmp/noise")
+        md = os.path.join(r.dir, "Maildir")
+        state = os.path.join(r.dir, "fetch.state")
+        t0 = time.time()
+        res = subprocess.run(harness.nomx_cmd("fetch", "--serial", r.uart2_pty, "--remote", REMOTE,
+                                              "--maildir", md, "--state", state, "--timeout", "5",
+                                              "--retries", "2"),
+                             capture_output=True, text=True, timeout=180)
+        took, gave_up = time.time() - t0, res.returncode
+        r.sh("kill $(cat /tmp/noise)")
+        assert gave_up != 0, "fetched whole messages through the noise?\n" + res.stderr
+        first = check_fetched(md, sent, ())
+        res = fetch(r.uart2_pty, md, state)
+        assert res.returncode == 0, res.stderr
+        assert len(check_fetched(md, sent, sent)) == len(sent)
+        print("# gave up after %.0f s (exit %d) with %d of %d; the quiet fetch got the rest"
+              % (took, gave_up, len(first), len(sent)))
+
+
 class Senders:
     """Clients sending until stopped; which messages got their 250."""
 

@@ -445,17 +445,21 @@ fetch_open_serial(void)
 	return 0;
 }
 
-/* Wake the shell and swallow its banner and prompt. */
+/* Wake the shell and swallow its banner and prompt: until it has been
+ * quiet for 300 ms, or for 2 s at most (a console the kernel keeps
+ * printing on is never quiet). */
 static void
 fetch_drain(void)
 {
 	char buf[4096];
 	struct pollfd p = { fx.rfd, POLLIN, 0 };
+	double until = fetch_elapsed() + 2;
 
 	if (write(fx.wfd, "\n", 1) < 0) {
 		return;
 	}
-	while (poll(&p, 1, 300) == 1 && read(fx.rfd, buf, sizeof(buf)) > 0) {
+	while (fetch_elapsed() < until && poll(&p, 1, 300) == 1 &&
+	    read(fx.rfd, buf, sizeof(buf)) > 0) {
 	}
 }
 

@@ -178,11 +178,11 @@ def test_fetch_over_the_routers_uart():
               % (len(sent), half, noise.strip()))
 
 
-def test_fetch_gives_up_on_a_console_that_never_stops_talking():
-    """A console where the kernel prints 50 lines a second spoils every
-    export line that takes longer than that: fetch must give up within
-    its retries and --timeout (kernel chatter is no answer), deliver
-    nothing twice, and a fetch once the console is quiet gets the rest."""
+def test_fetch_through_a_console_that_never_stops_talking():
+    """A console the kernel prints 50 lines a second on, all through the
+    fetch: fetch must not wait for it to fall quiet (it never does), must
+    end within its retries and --timeout, and deliver nothing twice; what
+    it could not get, a fetch once the console is quiet gets."""
     vm.need_vm()
     with vm.Router(uart2="pty") as r:
         sent = {}
@@ -199,15 +199,16 @@ def test_fetch_gives_up_on_a_console_that_never_stops_talking():
                                               "--maildir", md, "--state", state, "--timeout", "5",
                                               "--retries", "2"),
                              capture_output=True, text=True, timeout=180)
-        took, gave_up = time.time() - t0, res.returncode
-        r.sh("kill $(cat /tmp/noise)")
-        assert gave_up != 0, "fetched whole messages through the noise?\n" + res.stderr
-        first = check_fetched(md, sent, ())
-        res = fetch(r.uart2_pty, md, state)
-        assert res.returncode == 0, res.stderr
-        assert len(check_fetched(md, sent, sent)) == len(sent)
-        print("# gave up after %.0f s (exit %d) with %d of %d; the quiet fetch got the rest"
-              % (took, gave_up, len(first), len(sent)))
+        took, rc = time.time() - t0, res.returncode
+        _, noise = r.sh("dmesg | grep -c 'never stops'; kill $(cat /tmp/noise)")
+        noisy = len(check_fetched(md, sent, sent if rc == 0 else ()))
+        if rc != 0:
+            res = fetch(r.uart2_pty, md, state)
+            assert res.returncode == 0, res.stderr
+            assert len(check_fetched(md, sent, sent)) == len(sent)
+        print("# %d of %d through %s kernel lines in %.0f s (exit %d)%s"
+              % (noisy, len(sent), noise.split()[0], took, rc,
+                 "" if rc == 0 else "; the quiet fetch got the rest"))
 
 
 class Senders:

@@ -120,8 +120,12 @@ class Router:
         # (BusyBox's line editor would echo it into the output), with
         # markers around the output that the echo of the line itself
         # never matches.
-        self.sock.sendall(('echo "@@""BEGIN %d"; (%s); echo "@@""DONE %d $?"\n'
-                           % (self.n, command, self.n)).encode())
+        try:
+            self.sock.sendall(('echo "@@""BEGIN %d"; (%s); echo "@@""DONE %d $?"\n'
+                               % (self.n, command, self.n)).encode())
+        except OSError as e:
+            raise AssertionError("the router is gone (qemu exit %s: %s); its console ends:\n%s"
+                                 % (self.proc.poll(), e, self.console[-2000:]))
         begin = self.wait_for("@@BEGIN %d\n" % self.n, timeout, since)
         m = self.wait_for("@@DONE %d (\\d+)\n" % self.n, timeout, begin.end())
         out = self.console[begin.end():m.start()]

@@ -6,9 +6,9 @@ chip.  Mail comes in from the host through qemu's port forwarding and
 goes out through `nomx fetch --serial` on the router's second UART.
 
 The power-cut test is the one the spool exists for: UBI's own power-cut
-emulation stops the chip's writes after a random number of them while
-four clients send, then the flash is attached and mounted again as after
-a reboot, and what the real binary gives back must be every message it
+emulation stops every write of the chip at a random moment while four
+clients send, then the flash is attached and mounted again as after a
+reboot, and what the real binary gives back must be every message it
 answered 250 to, once and whole, and nothing a client did not send."""
 import base64
 import os

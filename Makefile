@@ -282,7 +282,7 @@ bench: test-deps $(BUILD)/nomx $(BENCH_BIN) $(SMTP_SOURCE)
 # fetch-debs.sh); the image holds the release mipsel nomx, stripped, as
 # a router's firmware would.  `make vm` boots it with the console on
 # the terminal (CONSOLE=pty puts it on a pseudo-terminal, for `nomx
-# fetch --serial`); FS=jffs2 puts the spool on NOR flash.
+# fetch --serial`); FS=jffs2 puts JFFS2 on the flash instead of UBIFS.
 VM := $(TOP)/build/vm
 VM_TOOLS := $(VM)/tools/ubimkvol $(VM)/tools/maildir-writer
 CONSOLE ?= stdio
@@ -324,11 +324,11 @@ vm-wear: test-deps vm-image $(DEVBUILD)/nomx
 	VM=$(VM) NOMX=$(DEVBUILD)/nomx python3 tests/vm/wear.py
 
 # More power cuts than the suite's 20 (UBIFS: the one filesystem here
-# with a faithful cut, README "The emulated router"); SEED= varies them.
+# with a faithful cut, README "Try it on an emulated router"); SEED= varies them.
 CUTS ?= 200
 SEED ?= 11
 vm-powercut: test-deps vm-image $(DEVBUILD)/nomx
-	@[ "$(FS)" = ubifs ] || { echo "nomx: power cuts need FS=ubifs (README: The emulated router)"; exit 1; }
+	@[ "$(FS)" = ubifs ] || { echo "nomx: power cuts need FS=ubifs (README: Try it on an emulated router)"; exit 1; }
 	VM=$(VM) VM_CUTS=$(CUTS) VM_SEED=$(SEED) NOMX=$(DEVBUILD)/nomx TEST_TMP=$$(mktemp -d) \
 		python3 tests/integration/run.py test_vm.test_power_cuts
 

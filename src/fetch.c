@@ -40,6 +40,8 @@
 #define FETCH_EXIT_ACK 5
 /* fetch_read: the device said nothing for fx.timeout seconds. */
 #define FETCH_SILENT (-2)
+/* ... or nothing of ours for this long, however much else it printed. */
+#define FETCH_STALE_S 60
 #define FETCH_MAX_SSH_OPTS 16
 
 enum fetch_via { VIA_NONE, VIA_SSH, VIA_SERIAL, VIA_CMD };
@@ -278,9 +280,9 @@ fetch_spawn(char *const argv[], int *rfd, int *wfd)
 }
 
 /* Read lines from fd into the session until it is complete, EOF, or
- * fx.timeout seconds without a line of ours: a console that keeps
- * printing kernel messages is no answer.  1 complete, 0 EOF,
- * FETCH_SILENT after the silence, -1 error. */
+ * silence: fx.timeout seconds without a byte, or FETCH_STALE_S (at least)
+ * without a line of ours, as on a console the kernel keeps printing on.
+ * 1 complete, 0 EOF, FETCH_SILENT after the silence, -1 error. */
 static int
 fetch_read(int fd, struct fetch_session *fs)
 {
@@ -288,18 +290,23 @@ fetch_read(int fd, struct fetch_session *fs)
 	size_t n = 0;
 	int discard = 0;
 	uint64_t ours = fs->ours;
-	double quiet_until = fetch_elapsed() + fx.timeout;
+	double stale = fx.timeout > FETCH_STALE_S ? fx.timeout : FETCH_STALE_S;
+	double stale_until = fetch_elapsed() + stale;
 
 	for (;;) {
 		struct pollfd p = { fd, POLLIN, 0 };
 		ssize_t r;
-		double left = quiet_until - fetch_elapsed();
-		int pr = left > 0 ? poll(&p, 1, (int)(left * 1000) + 1) : 0;
+		double left = stale_until - fetch_elapsed();
+		int pr = left <= 0 ? 0 : poll(&p, 1, left < fx.timeout ? (int)(left * 1000) + 1 :
+		    fx.timeout * 1000);
 		if (pr < 0 && errno == EINTR) {
 			continue;
 		}
 		if (pr <= 0) {
-			if (!fx.quiet) {
+			if (!fx.quiet && left <= 0) {
+				fprintf(stderr, "nomx fetch: nothing of the export from the device for "
+				    "%.0f s, only other output\n", stale);
+			} else if (!fx.quiet) {
 				fprintf(stderr, "nomx fetch: no answer from the device for %d s\n",
 				    fx.timeout);
 			}
@@ -330,7 +337,7 @@ fetch_read(int fd, struct fetch_session *fs)
 		}
 		if (fs->ours != ours) {
 			ours = fs->ours;
-			quiet_until = fetch_elapsed() + fx.timeout;
+			stale_until = fetch_elapsed() + stale;
 		}
 	}
 }

@@ -40,8 +40,6 @@
 #define FETCH_EXIT_ACK 5
 /* fetch_read: the device said nothing for fx.timeout seconds. */
 #define FETCH_SILENT (-2)
-/* ... or nothing of ours for this long, however much else it printed. */
-#define FETCH_STALE_S 60
 #define FETCH_MAX_SSH_OPTS 16
 
 enum fetch_via { VIA_NONE, VIA_SSH, VIA_SERIAL, VIA_CMD };
@@ -90,7 +88,6 @@ struct fetch_session {
 	int nak;
 	uint64_t acked;
 	int got_ack;
-	uint64_t ours;		/* lines that were frames of ours, whole or damaged */
 };
 
 static double
@@ -196,7 +193,6 @@ fetch_line(struct fetch_session *fs, const char *line, size_t len)
 	if (r == 0) {
 		return 0;		/* a prompt, echo, a kernel message: not ours */
 	}
-	fs->ours++;
 	if (r < 0) {
 		if (fs->begun) {
 			fs->damaged |= fs->in_msg || fs->begun;	/* this line is lost */
@@ -280,33 +276,24 @@ fetch_spawn(char *const argv[], int *rfd, int *wfd)
 }
 
 /* Read lines from fd into the session until it is complete, EOF, or
- * silence: fx.timeout seconds without a byte, or FETCH_STALE_S (at least)
- * without a line of ours, as on a console the kernel keeps printing on.
- * 1 complete, 0 EOF, FETCH_SILENT after the silence, -1 error. */
+ * fx.timeout seconds of silence.  1 complete, 0 EOF, FETCH_SILENT after
+ * the silence, -1 error. */
 static int
 fetch_read(int fd, struct fetch_session *fs)
 {
 	static char buf[8192];
 	size_t n = 0;
 	int discard = 0;
-	uint64_t ours = fs->ours;
-	double stale = fx.timeout > FETCH_STALE_S ? fx.timeout : FETCH_STALE_S;
-	double stale_until = fetch_elapsed() + stale;
 
 	for (;;) {
 		struct pollfd p = { fd, POLLIN, 0 };
 		ssize_t r;
-		double left = stale_until - fetch_elapsed();
-		int pr = left <= 0 ? 0 : poll(&p, 1, left < fx.timeout ? (int)(left * 1000) + 1 :
-		    fx.timeout * 1000);
+		int pr = poll(&p, 1, fx.timeout * 1000);
 		if (pr < 0 && errno == EINTR) {
 			continue;
 		}
 		if (pr <= 0) {
-			if (!fx.quiet && left <= 0) {
-				fprintf(stderr, "nomx fetch: nothing of the export from the device for "
-				    "%.0f s, only other output\n", stale);
-			} else if (!fx.quiet) {
+			if (!fx.quiet) {
 				fprintf(stderr, "nomx fetch: no answer from the device for %d s\n",
 				    fx.timeout);
 			}
@@ -334,10 +321,6 @@ fetch_read(int fd, struct fetch_session *fs)
 			discard = 0;
 			memmove(buf, nl + 1, n - len - 1);
 			n -= len + 1;
-		}
-		if (fs->ours != ours) {
-			ours = fs->ours;
-			stale_until = fetch_elapsed() + stale;
 		}
 	}
 }
@@ -452,21 +435,17 @@ fetch_open_serial(void)
 	return 0;
 }
 
-/* Wake the shell and swallow its banner and prompt: until it has been
- * quiet for 300 ms, or for 2 s at most (a console the kernel keeps
- * printing on is never quiet). */
+/* Wake the shell and swallow its banner and prompt. */
 static void
 fetch_drain(void)
 {
 	char buf[4096];
 	struct pollfd p = { fx.rfd, POLLIN, 0 };
-	double until = fetch_elapsed() + 2;
 
 	if (write(fx.wfd, "\n", 1) < 0) {
 		return;
 	}
-	while (fetch_elapsed() < until && poll(&p, 1, 300) == 1 &&
-	    read(fx.rfd, buf, sizeof(buf)) > 0) {
+	while (poll(&p, 1, 300) == 1 && read(fx.rfd, buf, sizeof(buf)) > 0) {
 	}
 }
 

@@ -178,40 +178,6 @@ def test_fetch_over_the_routers_uart():
               % (len(sent), half, noise.strip()))
 
 
-def test_fetch_through_a_console_that_never_stops_talking():
-    """A console the kernel prints 50 lines a second on, all through the
-    fetch: fetch must not wait for it to fall quiet (it never does), must
-    end within its retries (each at most 60 s without a line of the
-    export), and deliver nothing twice; what it could not get, a fetch
-    once the console is quiet gets."""
-    vm.need_vm()
-    with vm.Router(uart2="pty") as r:
-        sent = {}
-        for i in range(6):
-            token = "chatty-%d" % i
-            sent[token] = message(token, 20000, True)
-            send(r.port, sent[token])
-        r.sh("(while :; do echo '<3>nomx-vm: a console that never stops' > /dev/kmsg; "
-             "sleep 0.02; done) & echo $! > /tmp/noise")
-        md = os.path.join(r.dir, "Maildir")
-        state = os.path.join(r.dir, "fetch.state")
-        t0 = time.time()
-        res = subprocess.run(harness.nomx_cmd("fetch", "--serial", r.uart2_pty, "--remote", REMOTE,
-                                              "--maildir", md, "--state", state, "--timeout", "5",
-                                              "--retries", "2"),
-                             capture_output=True, text=True, timeout=400)
-        took, rc = time.time() - t0, res.returncode
-        _, noise = r.sh("dmesg | grep -c 'never stops'; kill $(cat /tmp/noise)")
-        noisy = len(check_fetched(md, sent, sent if rc == 0 else ()))
-        if rc != 0:
-            res = fetch(r.uart2_pty, md, state)
-            assert res.returncode == 0, res.stderr
-            assert len(check_fetched(md, sent, sent)) == len(sent)
-        print("# %d of %d through %s kernel lines in %.0f s (exit %d)%s"
-              % (noisy, len(sent), noise.split()[0], took, rc,
-                 "" if rc == 0 else "; the quiet fetch got the rest"))
-
-
 class Senders:
     """Clients sending until stopped; which messages got their 250."""
 

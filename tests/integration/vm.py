@@ -39,7 +39,6 @@ class Router:
         self.sock_path = os.path.join(self.dir, "console")
         self.port = harness.free_port()
         self.tls_port = harness.free_port()
-        self.fs = fs
         self.log_path = os.path.join(self.dir, "console.log")
         env = dict(os.environ, FS=fs, PORT=str(self.port), TLSPORT=str(self.tls_port),
                    CONSOLE="unix:" + self.sock_path, UART2=uart2,

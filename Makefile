@@ -181,6 +181,16 @@ $(DEVBUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(LIB_SRCS:src/%.c=$(DEVBU
 	@$(TEST_CC) $(CFLAGS) $(TEST_CFLAGS) $(DEV_DEFS) -Isrc $(TEST_LDFLAGS) -o $@ $< \
 		$(LIB_SRCS:src/%.c=$(DEVBUILD)/obj/%.o) $(BEARSSL_LIB)
 
+# The golden session dialogues link the pure core and nothing else: no
+# sockets, spool or TLS (src/smtp.h).
+SESSION_CORE := smtp smtp_cmd addr data stage auth base64 reply log message spool_rec crc32c utc
+$(DEVBUILD)/unit/session_test: tests/unit/session_test.c tests/unit/session_host.h \
+		$(SESSION_CORE:%=$(DEVBUILD)/obj/%.o) $(wildcard tests/unit/sessions/*)
+	@mkdir -p $(@D)
+	@echo "  UNIT $@"
+	@$(TEST_CC) $(CFLAGS) $(TEST_CFLAGS) $(DEV_DEFS) -DSESSIONS_DIR='"$(TOP)/tests/unit/sessions"' \
+		-Isrc $(TEST_LDFLAGS) -o $@ $< $(SESSION_CORE:%=$(DEVBUILD)/obj/%.o)
+
 unit: $(UNIT_TESTS)
 
 # Postfix's smtp-source for the load test, unpacked from Debian's
@@ -219,7 +229,7 @@ FUZZ_SRCS_spool := src/spool_scan.c src/spool_rec.c src/crc32c.c
 # through them too; its arithmetic plain -O2, or every input would cost
 # a tenth of a second of instrumented P-256.
 FUZZ_BEARSSL := $(TOP)/build/fuzz/bearssl/libbearssl.a
-FUZZ_SRCS_smtp := $(filter-out src/conn.c src/loop.c,$(LIB_SRCS)) $(FUZZ_BEARSSL)
+FUZZ_SRCS_smtp := $(SESSION_CORE:%=src/%.c)
 FUZZ_SRCS_ack := src/spool_ack.c src/crc32c.c $(FUZZ_BEARSSL)
 FUZZ_SRCS_pem := src/tls_cred.c src/log.c $(FUZZ_BEARSSL)
 FUZZ_SRCS_conn := $(filter-out src/loop.c,$(LIB_SRCS)) $(FUZZ_BEARSSL)

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * The credentials behind AUTH: the table from config.h, every entry
+ * compared in full, and the parsing of a SASL PLAIN message.  The
+ * exchange itself (prompts, steps, replies) lives in the session.
+ */
 #include <string.h>
 
 #include "../config.h"

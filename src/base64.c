@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * Base64 (RFC 4648) both ways, strict on input: the decoder refuses
+ * whitespace, a wrong alphabet and bad padding, because everything it
+ * reads comes from a client or a console that may have mangled it.
+ */
 #include "base64.h"
 
 static const char b64_alphabet[] =

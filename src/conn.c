@@ -10,6 +10,11 @@
  * A TLS connection (SMTPS, or after STARTTLS) has an engine from the
  * TLS pool between the socket and the session's buffers; the session
  * itself never knows the difference.
+ *
+ * The session (smtp.c) is pure: this file answers its requests.  It
+ * checks the spool's room, reserves and starts TLS engines, and stores
+ * finished messages; the loop's group commit then tells each waiting
+ * session whether its message is durable.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,12 +24,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../config.h"
 #include "conn.h"
 #include "log.h"
+#include "message.h"
 #include "smtp.h"
+#include "spool.h"
 #include "tls.h"
 
 /* Rounds of process-and-flush for one slot in one pass of the loop. */
@@ -34,11 +42,11 @@ struct conn {
 	int rfd;		/* -1: free slot */
 	int wfd;		/* = rfd, except in inetd mode */
 	uint32_t ip4;		/* for the per-address cap; 0 if unknown */
-	int64_t active;		/* last progress (monotonic ms) */
-	int64_t greet_at;	/* when to send the greeting */
 	int polled;		/* index in the poll set, -1 if none */
 	struct tls *tls;	/* NULL: plain */
+	struct tls *engine;	/* reserved for STARTTLS, until the 220 is out */
 	int64_t tls_since;	/* when the handshake began */
+	uint64_t stored;	/* seq of the message waiting for the group commit, or 0 */
 	struct smtp_session s;
 };
 
@@ -75,6 +83,10 @@ conn_close(struct conn *c)
 		tls_release(c->tls, c->wfd);
 		c->tls = NULL;
 	}
+	if (c->engine != NULL) {
+		tls_release(c->engine, -1);
+		c->engine = NULL;
+	}
 	close(c->rfd);
 	if (c->wfd != c->rfd) {
 		close(c->wfd);
@@ -83,7 +95,7 @@ conn_close(struct conn *c)
 }
 
 static struct conn *
-conn_slot(int rfd, int wfd, uint32_t ip4, const char *ip, int64_t now)
+conn_slot(int rfd, int wfd, uint32_t ip4, const char *ip, int tls, int64_t now)
 {
 	if (!conn_ready) {
 		conn_init();
@@ -94,11 +106,12 @@ conn_slot(int rfd, int wfd, uint32_t ip4, const char *ip, int64_t now)
 			c->rfd = rfd;
 			c->wfd = wfd;
 			c->ip4 = ip4;
-			c->active = now;
-			c->greet_at = now + NOMX_GREET_PAUSE_MS;
 			c->polled = -1;
 			c->tls = NULL;
-			smtp_open(&c->s, ++conn_next_id, ip);
+			c->engine = NULL;
+			c->stored = 0;
+			smtp_open(&c->s, ++conn_next_id, ip,
+			    (tls ? SMTP_OPEN_TLS : 0) | (tls_available() ? SMTP_OPEN_STARTTLS : 0), now);
 			log_info("session=%u client=%s connect", c->s.id, ip);
 			return c;
 		}
@@ -131,10 +144,12 @@ conn_tls_pump(struct conn *c, int64_t now)
 		return -1;
 	}
 	if (r > 0) {
-		c->active = now;
+		c->s.active = now;
 	}
 	if (c->s.tls_info[0] == '\0' && tls_established(c->tls)) {
-		tls_describe(c->tls, c->s.tls_info, sizeof(c->s.tls_info));
+		char info[sizeof(c->s.tls_info)];
+		tls_describe(c->tls, info, sizeof(info));
+		smtp_tls_established(&c->s, info);
 		log_info("session=%u client=%s tls %s", c->s.id, c->s.client_ip, c->s.tls_info);
 	}
 	return 0;
@@ -156,7 +171,7 @@ conn_write(struct conn *c, int64_t now)
 		}
 		memmove(s->out, s->out + w, s->out_len - (size_t)w);
 		s->out_len -= (size_t)w;
-		c->active = now;
+		s->active = now;
 	}
 	return 0;
 }
@@ -179,13 +194,11 @@ static void
 conn_refuse(int fd, enum reply r)
 {
 	char line[128];
-	int n = snprintf(line, sizeof(line), reply_text(r), NOMX_HOSTNAME);
+	size_t n = 0;
 
-	if (n > 0 && (size_t)n + 2 < sizeof(line)) {
-		memcpy(line + n, "\r\n", 2);
-		if (write(fd, line, (size_t)n + 2) < 0) {
-			/* nothing more to do for it */
-		}
+	reply_put(line, &n, sizeof(line), r, NOMX_HOSTNAME);
+	if (write(fd, line, n) < 0) {
+		/* nothing more to do for it */
 	}
 	close(fd);
 }
@@ -231,7 +244,7 @@ conn_accept(int lfd, int implicit_tls, int64_t now)
 			close(fd);
 			continue;
 		}
-		struct conn *c = conn_slot(fd, fd, ip4, ip, now);
+		struct conn *c = conn_slot(fd, fd, ip4, ip, t != NULL, now);
 		if (c == NULL) {
 			log_warnx("client=%s refused: all %d slots busy", ip, NOMX_MAX_CONN);
 			if (t != NULL) {
@@ -241,7 +254,6 @@ conn_accept(int lfd, int implicit_tls, int64_t now)
 				conn_refuse(fd, REPLY_BUSY);
 			}
 		} else if (t != NULL) {
-			c->s.tls = 1;
 			if (conn_start_tls(c, t, now) < 0) {
 				conn_close(c);
 			}
@@ -254,7 +266,7 @@ conn_add_inetd(int rfd, int wfd, const char *ip, int64_t now)
 {
 	fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
 	fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);
-	conn_slot(rfd, wfd, 0, ip, now);
+	conn_slot(rfd, wfd, 0, ip, 0, now);
 }
 
 size_t
@@ -310,7 +322,7 @@ conn_read(struct conn *c, int64_t now)
 		return -1;
 	}
 	s->in_len += (size_t)r;
-	c->active = now;
+	s->active = now;
 	return 0;
 }
 
@@ -323,38 +335,86 @@ conn_has_input(const struct conn *c)
 	    (c->tls != NULL && tls_holds_input(c->tls) && smtp_wants_input(&c->s));
 }
 
-/* Process input, flush output, close when done.  Returns 0 if the slot
- * is still open.  Over TLS, flushing replies also hands the session
- * more of what the engine decrypted (a 16 KiB record does not fit the
- * input buffer at once), so process again while there is input, for a
- * bounded number of rounds: one fast client cannot hold the loop, and
- * conn_has_work brings the rest back on the next pass. */
+/* Store the session's finished message; the group commit answers it
+ * (conn_after_commit), unless the spool refuses it now. */
+static void
+conn_store(struct conn *c)
+{
+	static struct message msg;
+	uint64_t seq;
+	enum spool_err e;
+
+	message_build(&msg, &c->s, spool_next_seq(), time(NULL));
+	e = spool_append(&msg.rec, &seq);
+	if (e == SPOOL_OK) {
+		c->stored = seq;
+		smtp_stored(&c->s, seq);
+	} else {
+		smtp_committed(&c->s, e == SPOOL_EIO ? REPLY_STORE_FAILED : REPLY_NO_ROOM);
+	}
+}
+
+/* Answer what the session asks for that can be answered at once;
+ * returns 1 if something was (the session may go on), else 0. */
+static int
+conn_answer(struct conn *c)
+{
+	struct smtp_session *s = &c->s;
+	unsigned want = smtp_want(s);
+
+	if (want & SMTP_WANT_ROOM) {
+		smtp_room(s, spool_room(s->params.size) == SPOOL_OK);
+	} else if (want & SMTP_WANT_ENGINE) {
+		c->engine = tls_take();
+		smtp_engine(s, c->engine != NULL);
+	} else if (want & SMTP_WANT_COMMIT) {
+		conn_store(c);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* The 220 to STARTTLS is out: TLS begins on the reserved engine.
+ * Whatever the client sent after STARTTLS and before the handshake is
+ * dropped unread (RFC 3207 5; the command-injection attacks), and the
+ * session starts over.  -1 if the connection is over. */
+static int
+conn_starttls(struct conn *c, int64_t now)
+{
+	struct tls *t = c->engine;
+
+	c->engine = NULL;
+	smtp_tls_started(&c->s);
+	return conn_start_tls(c, t, now) < 0 || conn_tls_pump(c, now) < 0 ? -1 : 0;
+}
+
+/* Process input, answer requests, flush output, close when done.
+ * Returns 0 if the slot is still open.  Over TLS, flushing replies
+ * also hands the session more of what the engine decrypted (a 16 KiB
+ * record does not fit the input buffer at once), so process again
+ * while there is input, for a bounded number of rounds: one fast
+ * client cannot hold the loop, and conn_has_work brings the rest back
+ * on the next pass. */
 static int
 conn_run(struct conn *c, int64_t now)
 {
 	int rounds = CONN_ROUNDS;
 
 	do {
-		smtp_process(&c->s);
+		do {
+			smtp_process(&c->s);
+		} while (conn_answer(c));
 		if (conn_write(c, now) < 0) {
 			conn_close(c);
 			return -1;
 		}
 	} while (--rounds > 0 && conn_has_input(c));
-	if (c->s.state == SMTP_S_STARTTLS && c->s.out_len == 0) {
-		/* The 220 is out.  Whatever the client sent after STARTTLS and
-		 * before the handshake is dropped unread (RFC 3207 5; the
-		 * command-injection attacks), and the session starts over. */
-		struct tls *t = c->s.tls_engine;
-		c->s.tls_engine = NULL;
-		smtp_tls_started(&c->s);
-		if (conn_start_tls(c, t, now) < 0 || conn_tls_pump(c, now) < 0) {
-			conn_close(c);
-			return -1;
-		}
+	if ((smtp_want(&c->s) & SMTP_WANT_TLS) && conn_starttls(c, now) < 0) {
+		conn_close(c);
+		return -1;
 	}
-	if (c->s.state == SMTP_S_CLOSING && c->s.out_len == 0 &&
-	    (c->tls == NULL || !tls_sending(c->tls))) {
+	if ((smtp_want(&c->s) & SMTP_WANT_CLOSE) && (c->tls == NULL || !tls_sending(c->tls))) {
 		conn_close(c);
 		return -1;
 	}
@@ -386,9 +446,6 @@ conn_handle_all(const struct pollfd *pfd, size_t n, int64_t now)
 				conn_close(c);
 				continue;
 			}
-			if (c->s.state == SMTP_S_GREET && c->s.in_len > 0) {
-				smtp_greet(&c->s, 1);
-			}
 		}
 		/* A slot poll had nothing for may still have input in hand
 		 * (a previous pass stopped after CONN_ROUNDS). */
@@ -403,8 +460,10 @@ conn_after_commit(int64_t now)
 {
 	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
 		struct conn *c = &conns[i];
-		if (c->rfd >= 0 && c->s.state == SMTP_S_COMMIT) {
-			smtp_committed(&c->s);
+		if (c->rfd >= 0 && c->stored != 0) {
+			smtp_committed(&c->s, c->stored <= spool_durable_seq() ? REPLY_QUEUED :
+			    REPLY_STORE_FAILED);
+			c->stored = 0;
 			conn_run(c, now);
 		}
 	}
@@ -416,22 +475,7 @@ conn_deadline(const struct conn *c)
 	if (c->tls != NULL && !tls_established(c->tls)) {
 		return c->tls_since + NOMX_TIMEOUT_TLS * 1000LL;
 	}
-	switch (c->s.state) {
-	case SMTP_S_GREET:
-		return c->greet_at;
-	case SMTP_S_COMMIT:
-		return -1;
-	case SMTP_S_DATA:
-	case SMTP_S_BDAT:
-		return c->active + NOMX_TIMEOUT_DATA * 1000LL;
-	case SMTP_S_CLOSING:
-	case SMTP_S_STARTTLS:
-		return c->active + NOMX_TIMEOUT_WRITE * 1000LL;
-	case SMTP_S_CMD:
-	case SMTP_S_AUTH:
-		break;
-	}
-	return c->active + (c->s.out_len > 0 ? NOMX_TIMEOUT_WRITE : NOMX_TIMEOUT_CMD) * 1000LL;
+	return smtp_deadline(&c->s);
 }
 
 /* Input already waiting when we are about to greet: an early talker. */
@@ -466,15 +510,9 @@ conn_deadlines(int64_t now)
 			continue;
 		}
 		if (d >= 0 && d <= now) {
-			if (c->s.state == SMTP_S_GREET) {
-				smtp_greet(&c->s, conn_early_input(c));
-				c->active = now;
-			} else if (c->s.state == SMTP_S_CLOSING) {
+			if (smtp_expire(&c->s, conn_early_input(c), now) < 0) {
 				conn_close(c);
 				continue;
-			} else {
-				smtp_timeout(&c->s);
-				c->active = now;
 			}
 			if (conn_run(c, now) < 0) {
 				continue;
@@ -504,19 +542,16 @@ conn_shutdown(int force, int64_t now)
 {
 	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
 		struct conn *c = &conns[i];
-		enum smtp_state st = c->s.state;
+		int r;
 
 		if (c->rfd < 0) {
 			continue;
 		}
-		if (force && st == SMTP_S_CLOSING) {
+		r = smtp_shutdown(&c->s, force);
+		if (r < 0) {
 			conn_close(c);
-			continue;
-		}
-		/* Sessions in the middle of a message may finish it. */
-		if (force || st == SMTP_S_CMD || st == SMTP_S_GREET || st == SMTP_S_STARTTLS) {
-			smtp_shutdown(&c->s);
-			c->active = now;
+		} else if (r > 0) {
+			c->s.active = now;
 			conn_run(c, now);
 		}
 	}

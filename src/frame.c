@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * The export stream's lines, encoded on the device and decoded by
+ * `nomx fetch`: every line carries a CRC-32C over itself, so a line a
+ * console mangled is caught and anything not ours is skipped (the
+ * format is in frame.h).
+ */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * Looking up the run user in /etc/passwd by hand: one pass over the
+ * file with a fixed buffer, no stdio and no allocation (see passwd.h).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

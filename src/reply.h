@@ -6,6 +6,9 @@
 #ifndef NOMX_REPLY_H
 #define NOMX_REPLY_H
 
+#include <stdarg.h>
+#include <stddef.h>
+
 #define REPLIES(R) \
 	R(GREETING,	"220 %s ESMTP nomx")			/* hostname */ \
 	R(EARLY_TALKER,	"554 5.5.0 %s talking before the greeting, goodbye") /* hostname */ \
@@ -74,5 +77,18 @@ enum reply { REPLIES(REPLY_ENUM) REPLY_COUNT };
 
 /* The text of a reply (a printf format). */
 const char *reply_text(enum reply r);
+
+/* Append reply r, formatted with its arguments, and CRLF to
+ * buf[*len..cap); nothing if it does not fit. */
+void reply_put(char *buf, size_t *len, size_t cap, enum reply r, ...);
+void reply_vput(char *buf, size_t *len, size_t cap, enum reply r, va_list ap);
+
+/* What EHLO offers beyond the fixed extensions. */
+#define REPLY_EHLO_STARTTLS 1
+#define REPLY_EHLO_AUTH 2
+
+/* Append the whole EHLO reply for a client at ip, offering what the
+ * REPLY_EHLO_* bits in offer say; nothing if it does not fit. */
+void reply_ehlo(char *buf, size_t *len, size_t cap, const char *ip, unsigned offer);
 
 #endif

@@ -8,51 +8,32 @@
  * reply, or the session must wait (a message waiting for the group
  * commit).  Transaction errors during DATA/BDAT are sticky: the content
  * is read to its end and answered once.
+ *
+ * Whatever needs the world outside (room in the spool, a TLS engine,
+ * storing a message) is a request the session waits in a state for;
+ * see smtp.h.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "auth.h"
 #include "base64.h"
 #include "log.h"
 #include "smtp.h"
-#include "spool.h"
-#include "spool_rec.h"
-#include "tls.h"
-#include "utc.h"
-
-#define REPLY_TEXT(name, text) text,
-static const char *const reply_texts[] = { REPLIES(REPLY_TEXT) };
-#undef REPLY_TEXT
 
 static const char smtp_host[] = NOMX_HOSTNAME;
 
-const char *
-reply_text(enum reply r)
-{
-	return reply_texts[r];
-}
-
-void
+/* Callers keep SMTP_REPLY_MAX free, so a reply always fits. */
+static void
 smtp_reply(struct smtp_session *s, enum reply r, ...)
 {
 	va_list ap;
-	size_t room = sizeof(s->out) - s->out_len;
-	int n;
 
 	va_start(ap, r);
-	n = vsnprintf(s->out + s->out_len, room, reply_texts[r], ap);
+	reply_vput(s->out, &s->out_len, sizeof(s->out), r, ap);
 	va_end(ap);
-	/* Callers keep SMTP_REPLY_MAX free, so this always fits. */
-	if (n < 0 || (size_t)n + 2 >= room) {
-		return;
-	}
-	s->out_len += (size_t)n;
-	memcpy(s->out + s->out_len, "\r\n", 2);
-	s->out_len += 2;
 }
 
 static void
@@ -74,17 +55,21 @@ smtp_reset_tx(struct smtp_session *s)
 	s->bdat_left = 0;
 	s->from[0] = '\0';
 	s->tx_error = REPLY_OK;
+	s->stored = 0;
 	memset(&s->params, 0, sizeof(s->params));
 	stage_reset(&s->body);
 }
 
 void
-smtp_open(struct smtp_session *s, unsigned id, const char *ip)
+smtp_open(struct smtp_session *s, unsigned id, const char *ip, unsigned flags, int64_t now)
 {
 	s->state = SMTP_S_GREET;
 	s->id = id;
-	s->tls = 0;
-	s->tls_engine = NULL;
+	s->active = now;
+	s->greet_at = now + NOMX_GREET_PAUSE_MS;
+	s->tls = (flags & SMTP_OPEN_TLS) != 0;
+	s->tls_offer = (flags & SMTP_OPEN_STARTTLS) != 0;
+	s->engine = 0;
 	s->tls_info[0] = '\0';
 	s->auth = 0;
 	s->auth_step = 0;
@@ -99,7 +84,7 @@ smtp_open(struct smtp_session *s, unsigned id, const char *ip)
 	smtp_reset_tx(s);
 }
 
-void
+static void
 smtp_greet(struct smtp_session *s, int early_talker)
 {
 	if (early_talker) {
@@ -116,10 +101,6 @@ void
 smtp_close(struct smtp_session *s)
 {
 	stage_reset(&s->body);
-	if (s->tls_engine != NULL) {
-		tls_release(s->tls_engine, -1);
-		s->tls_engine = NULL;
-	}
 }
 
 /* A 4xx/5xx the client caused: count it, and hang up after too many. */
@@ -175,22 +156,9 @@ smtp_do_helo(struct smtp_session *s, const struct smtp_cmd *c)
 		smtp_reply(s, REPLY_HELO, smtp_host);
 		return;
 	}
-	char *p = s->out + s->out_len;
-	int w = snprintf(p, sizeof(s->out) - s->out_len,
-	    "250-%s greets [%s]\r\n"
-	    "250-PIPELINING\r\n"
-	    "250-SIZE %ld\r\n"
-	    "250-8BITMIME\r\n"
-	    "250-ENHANCEDSTATUSCODES\r\n"
-	    "250-SMTPUTF8\r\n"
-	    "%s%s"
-	    "250 CHUNKING\r\n",
-	    smtp_host, s->client_ip, (long)NOMX_MSG_MAX,
-	    !s->tls && tls_available() ? "250-STARTTLS\r\n" : "",
-	    !s->auth && auth_offered(s->tls) ? "250-AUTH PLAIN LOGIN\r\n" : "");
-	if (w > 0 && (size_t)w < sizeof(s->out) - s->out_len) {
-		s->out_len += (size_t)w;
-	}
+	reply_ehlo(s->out, &s->out_len, sizeof(s->out), s->client_ip,
+	    (!s->tls && s->tls_offer ? REPLY_EHLO_STARTTLS : 0) |
+	    (!s->auth && auth_offered(s->tls) ? REPLY_EHLO_AUTH : 0));
 }
 
 static enum reply
@@ -268,12 +236,25 @@ smtp_do_mail(struct smtp_session *s, const struct smtp_cmd *c)
 		smtp_reply(s, REPLY_TOO_BIG);
 		return;
 	}
-	if (spool_room(s->params.size) != SPOOL_OK) {
+	/* The sender is kept, but given only once the spool has room. */
+	memcpy(s->from, path.addr, sizeof(s->from));
+	smtp_enter(s, SMTP_S_ROOM);
+}
+
+void
+smtp_room(struct smtp_session *s, int ok)
+{
+	if (s->state != SMTP_S_ROOM) {
+		return;
+	}
+	smtp_enter(s, SMTP_S_CMD);
+	if (!ok) {
 		log_warnx("session=%u client=%s spool-full", s->id, s->client_ip);
+		s->from[0] = '\0';
+		memset(&s->params, 0, sizeof(s->params));
 		smtp_reply(s, REPLY_NO_ROOM);
 		return;
 	}
-	memcpy(s->from, path.addr, sizeof(s->from));
 	s->mail = 1;
 	smtp_reply(s, REPLY_MAIL_OK);
 }
@@ -399,19 +380,39 @@ smtp_do_starttls(struct smtp_session *s, const struct smtp_cmd *c)
 		smtp_error(s, REPLY_TLS_ACTIVE);
 	} else if (!NOMX_TLS) {
 		smtp_error(s, REPLY_NOT_IMPL);
-	} else if (!tls_available() || (s->tls_engine = tls_take()) == NULL) {
-		log_warnx("session=%u client=%s starttls-refused: no free TLS session", s->id,
-		    s->client_ip);
-		smtp_reply(s, REPLY_TLS_BUSY);
 	} else {
-		smtp_reply(s, REPLY_STARTTLS_GO);
+		s->engine = 0;
 		smtp_enter(s, SMTP_S_STARTTLS);
 	}
 }
 
 void
+smtp_engine(struct smtp_session *s, int ok)
+{
+	if (s->state != SMTP_S_STARTTLS || s->engine) {
+		return;
+	}
+	if (!ok) {
+		log_warnx("session=%u client=%s starttls-refused: no free TLS session", s->id,
+		    s->client_ip);
+		smtp_reply(s, REPLY_TLS_BUSY);
+		smtp_enter(s, SMTP_S_CMD);
+		return;
+	}
+	s->engine = 1;
+	smtp_reply(s, REPLY_STARTTLS_GO);
+}
+
+void
+smtp_tls_established(struct smtp_session *s, const char *info)
+{
+	snprintf(s->tls_info, sizeof(s->tls_info), "%s", info);
+}
+
+void
 smtp_tls_started(struct smtp_session *s)
 {
+	s->engine = 0;
 	s->in_len = 0;
 	s->discard_line = 0;
 	s->helo[0] = '\0';
@@ -594,61 +595,10 @@ smtp_command(struct smtp_session *s, const char *line, size_t len)
 	}
 }
 
-/* The "with" keyword of RFC 3848: ESMTP, then S for TLS, A for AUTH. */
-static void
-smtp_proto(const struct smtp_session *s, char *buf, size_t cap)
-{
-	snprintf(buf, cap, "%s%s%s", s->params.smtputf8 ? "UTF8SMTP" : s->ehlo ? "ESMTP" : "SMTP",
-	    s->tls ? "S" : "", s->auth ? "A" : "");
-}
-
-/* Our trace header (RFC 5321 4.4), into buf; returns its length. */
-static size_t
-smtp_received(const struct smtp_session *s, uint64_t seq, char *buf, size_t cap)
-{
-	char date[40], fo[SMTP_RCPT_LEN + 16] = "", proto[16], tls[sizeof(s->tls_info) + 16] = "";
-	int n;
-
-	utc_format(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", time(NULL));
-	if (s->nrcpt == 1) {
-		snprintf(fo, sizeof(fo), "\r\n\tfor <%s>", s->rcpt[0]);
-	}
-	if (s->tls && s->tls_info[0] != '\0') {
-		snprintf(tls, sizeof(tls), "\r\n\t(using %s)", s->tls_info);
-	}
-	smtp_proto(s, proto, sizeof(proto));
-	n = snprintf(buf, cap, "Received: from %s ([%s])%s\r\n\tby %s (nomx) with %s id %llu%s;"
-	    "\r\n\t%s\r\n", s->helo, s->client_ip, tls, smtp_host, proto,
-	    (unsigned long long)seq, fo, date);
-	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
-}
-
-static size_t
-smtp_envelope(const struct smtp_session *s, unsigned char *env, size_t cap)
-{
-	size_t off = 0;
-	int bad = 0;
-
-	bad |= spool_env_put(env, cap, &off, SPOOL_ENV_FROM, s->from, strlen(s->from));
-	for (size_t i = 0; i < s->nrcpt; i++) {
-		bad |= spool_env_put(env, cap, &off, SPOOL_ENV_RCPT, s->rcpt[i], strlen(s->rcpt[i]));
-		bad |= spool_env_put(env, cap, &off, SPOOL_ENV_MBOX, s->mbox[i], strlen(s->mbox[i]));
-	}
-	bad |= spool_env_put(env, cap, &off, SPOOL_ENV_CLIENT, s->client_ip, strlen(s->client_ip));
-	bad |= spool_env_put(env, cap, &off, SPOOL_ENV_HELO, s->helo, strlen(s->helo));
-	return bad ? 0 : off;
-}
-
-/* The end of the message: refuse it (sticky error) or append it. */
+/* The end of the message: refuse it (sticky error) or ask to store it. */
 static void
 smtp_end_message(struct smtp_session *s)
 {
-	static unsigned char env[SPOOL_ENV_MAX];
-	static char received[1024];
-	struct spool_msg m = { 0 };
-	enum spool_err e;
-	uint64_t seq;
-
 	if (s->tx_error == REPLY_OK && s->dec.bare_eol) {
 		s->tx_error = REPLY_BARE_EOL;
 	}
@@ -669,37 +619,32 @@ smtp_end_message(struct smtp_session *s)
 		}
 		return;
 	}
-	m.flags = (s->params.body_8bit ? SPOOL_F_8BITMIME : 0) |
-	    (s->params.smtputf8 ? SPOOL_F_SMTPUTF8 : 0) | (s->tls ? SPOOL_F_TLS : 0);
-	m.env = env;
-	m.env_len = smtp_envelope(s, env, sizeof(env));
-	m.received = received;
-	m.received_len = smtp_received(s, spool_next_seq(), received, sizeof(received));
-	m.body = &s->body;
-	e = spool_append(&m, &seq);
-	if (e != SPOOL_OK) {
-		smtp_reply(s, e == SPOOL_EIO ? REPLY_STORE_FAILED : REPLY_NO_ROOM);
-		smtp_reset_tx(s);
-		smtp_enter(s, SMTP_S_CMD);
-		return;
-	}
-	s->seq = seq;
+	s->stored = 0;
 	smtp_enter(s, SMTP_S_COMMIT);
 }
 
 void
-smtp_committed(struct smtp_session *s)
+smtp_stored(struct smtp_session *s, uint64_t seq)
+{
+	if (s->state == SMTP_S_COMMIT) {
+		s->seq = seq;
+		s->stored = 1;
+	}
+}
+
+void
+smtp_committed(struct smtp_session *s, enum reply r)
 {
 	if (s->state != SMTP_S_COMMIT) {
 		return;
 	}
-	if (s->seq <= spool_durable_seq()) {
+	if (r == REPLY_QUEUED) {
 		log_info("session=%u client=%s accepted seq=%llu from=<%s> rcpts=%zu size=%zu",
 		    s->id, s->client_ip, (unsigned long long)s->seq, s->from, s->nrcpt,
 		    s->body.len);
 		smtp_reply(s, REPLY_QUEUED, (unsigned long long)s->seq);
 	} else {
-		smtp_reply(s, REPLY_STORE_FAILED);
+		smtp_reply(s, r);
 	}
 	smtp_reset_tx(s);
 	smtp_enter(s, SMTP_S_CMD);
@@ -777,6 +722,12 @@ smtp_process(struct smtp_session *s)
 {
 	size_t off = 0;
 
+	if (s->state == SMTP_S_GREET) {
+		if (s->in_len > 0) {
+			smtp_greet(s, 1);
+		}
+		return;
+	}
 	while (sizeof(s->out) - s->out_len >= SMTP_REPLY_MAX) {
 		if (s->state == SMTP_S_CMD || s->state == SMTP_S_AUTH) {
 			if (!smtp_take_line(s, &off)) {
@@ -827,7 +778,51 @@ smtp_has_work(const struct smtp_session *s)
 	}
 }
 
-void
+unsigned
+smtp_want(const struct smtp_session *s)
+{
+	switch (s->state) {
+	case SMTP_S_ROOM:
+		return SMTP_WANT_ROOM;
+	case SMTP_S_STARTTLS:
+		return !s->engine ? SMTP_WANT_ENGINE : s->out_len == 0 ? SMTP_WANT_TLS : 0;
+	case SMTP_S_COMMIT:
+		return s->stored ? 0 : SMTP_WANT_COMMIT;
+	case SMTP_S_CLOSING:
+		return s->out_len == 0 ? SMTP_WANT_CLOSE : 0;
+	default:
+		return 0;
+	}
+}
+
+int64_t
+smtp_deadline(const struct smtp_session *s)
+{
+	int64_t t = NOMX_TIMEOUT_CMD;
+
+	switch (s->state) {
+	case SMTP_S_GREET:
+		return s->greet_at;
+	case SMTP_S_COMMIT:
+		return -1;
+	case SMTP_S_DATA:
+	case SMTP_S_BDAT:
+		t = NOMX_TIMEOUT_DATA;
+		break;
+	case SMTP_S_CLOSING:
+	case SMTP_S_STARTTLS:
+		t = NOMX_TIMEOUT_WRITE;
+		break;
+	case SMTP_S_CMD:
+	case SMTP_S_AUTH:
+	case SMTP_S_ROOM:
+		t = s->out_len > 0 ? NOMX_TIMEOUT_WRITE : NOMX_TIMEOUT_CMD;
+		break;
+	}
+	return s->active + t * 1000LL;
+}
+
+static void
 smtp_timeout(struct smtp_session *s)
 {
 	log_warnx("session=%u client=%s timeout state=%d", s->id, s->client_ip, s->state);
@@ -837,15 +832,35 @@ smtp_timeout(struct smtp_session *s)
 	smtp_enter(s, SMTP_S_CLOSING);
 }
 
-void
-smtp_shutdown(struct smtp_session *s)
+int
+smtp_expire(struct smtp_session *s, int early_input, int64_t now)
+{
+	s->active = now;
+	if (s->state == SMTP_S_GREET) {
+		smtp_greet(s, early_input);
+	} else if (s->state == SMTP_S_CLOSING) {
+		return -1;
+	} else {
+		smtp_timeout(s);
+	}
+	return 0;
+}
+
+int
+smtp_shutdown(struct smtp_session *s, int force)
 {
 	if (s->state == SMTP_S_CLOSING) {
-		return;
+		return force ? -1 : 0;
+	}
+	/* Sessions in the middle of a message may finish it. */
+	if (!force && s->state != SMTP_S_CMD && s->state != SMTP_S_GREET &&
+	    s->state != SMTP_S_STARTTLS) {
+		return 0;
 	}
 	if (sizeof(s->out) - s->out_len >= SMTP_REPLY_MAX) {
 		smtp_reply(s, REPLY_SHUTDOWN, smtp_host);
 	}
 	smtp_reset_tx(s);
 	smtp_enter(s, SMTP_S_CLOSING);
+	return 1;
 }

@@ -1,9 +1,24 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The SMTP session: a state machine over bytes.  No sockets here: the
- * connection layer (conn.c) fills s->in and drains s->out; this module
- * consumes input, appends replies, and hands finished messages to the
- * spool.  That keeps it testable and fuzzable on its own.
+ * The SMTP session: a pure state machine over bytes, in the style of
+ * BearSSL's engines.  The connection layer (conn.c) puts client bytes
+ * into s->in and takes replies from s->out; everything the session
+ * cannot decide alone it asks for with a request (smtp_want) and
+ * learns the answer from an event call:
+ *
+ *   SMTP_WANT_ROOM    is there room in the spool for s->params.size?
+ *                     -> smtp_room()
+ *   SMTP_WANT_ENGINE  STARTTLS: reserve a TLS engine -> smtp_engine()
+ *   SMTP_WANT_TLS     the 220 to STARTTLS is out: start TLS on the
+ *                     reserved engine -> smtp_tls_started()
+ *   SMTP_WANT_COMMIT  store the finished message (message.h) ->
+ *                     smtp_stored(), then after the group commit
+ *                     smtp_committed(); or smtp_committed() at once
+ *   SMTP_WANT_CLOSE   every reply is out: close the connection
+ *
+ * Time comes in as arguments and s->active; the session reads no
+ * clock, opens no file and knows nothing of sockets, the spool or TLS,
+ * so a dialogue can be replayed from bytes alone (tests/unit/sessions).
  */
 #ifndef NOMX_SMTP_H
 #define NOMX_SMTP_H
@@ -18,15 +33,14 @@
 #include "smtp_cmd.h"
 #include "stage.h"
 
-struct tls;
-
 enum smtp_state {
 	SMTP_S_GREET,	/* connected; greeting not sent yet */
 	SMTP_S_CMD,	/* reading commands */
 	SMTP_S_DATA,	/* reading DATA content */
 	SMTP_S_BDAT,	/* reading a BDAT chunk */
-	SMTP_S_COMMIT,	/* message appended, waiting for the group commit */
-	SMTP_S_STARTTLS,	/* 220 to STARTTLS queued; TLS begins once it is out */
+	SMTP_S_ROOM,	/* MAIL parsed; waiting to hear if the spool has room */
+	SMTP_S_COMMIT,	/* message complete; waiting for it to be stored */
+	SMTP_S_STARTTLS,	/* STARTTLS given; waiting for an engine, then the 220 to go out */
 	SMTP_S_AUTH,	/* AUTH: reading the client's base64 responses */
 	SMTP_S_CLOSING,	/* flush replies, then close */
 };
@@ -42,8 +56,11 @@ enum smtp_state {
 struct smtp_session {
 	enum smtp_state state;
 	unsigned id;
+	int64_t active;		/* last progress, monotonic ms: conn.c sets it when bytes move */
+	int64_t greet_at;	/* when the greeting is due */
 	int tls;		/* the session runs over TLS */
-	struct tls *tls_engine;	/* taken for STARTTLS, handed to conn.c */
+	int tls_offer;		/* STARTTLS may be offered */
+	int engine;		/* in SMTP_S_STARTTLS: the engine is reserved, 220 queued */
 	char tls_info[64];	/* "TLSv1.2 with cipher ...", for Received: */
 	int auth;		/* authenticated */
 	int auth_step;		/* in SMTP_S_AUTH: what the next line is */
@@ -68,7 +85,8 @@ struct smtp_session {
 	struct data_dec dec;
 	struct stage body;
 	enum reply tx_error;	/* sticky; REPLY_OK = none */
-	uint64_t seq;		/* in SMTP_S_COMMIT */
+	int stored;		/* in SMTP_S_COMMIT: appended, waiting for the sync */
+	uint64_t seq;		/* ... as this sequence number */
 
 	/* Buffers: conn.c reads into in[in_len..], writes out[0..out_len). */
 	char in[SMTP_IN_MAX];
@@ -78,21 +96,53 @@ struct smtp_session {
 	size_t out_len;
 };
 
-/* Start a session for a client at ip (a string). */
-void smtp_open(struct smtp_session *s, unsigned id, const char *ip);
+/* Start a session for a client at ip (a string), connected at now
+ * (monotonic ms), with the SMTP_OPEN_* bits in flags. */
+#define SMTP_OPEN_TLS 1		/* SMTPS: TLS from the first byte */
+#define SMTP_OPEN_STARTTLS 2	/* TLS is configured: offer STARTTLS */
+void smtp_open(struct smtp_session *s, unsigned id, const char *ip, unsigned flags,
+    int64_t now);
 
-/* Send the greeting; or, if the client already talked, refuse it. */
-void smtp_greet(struct smtp_session *s, int early_talker);
-
-/* Consume as much of s->in as the state allows. */
+/* Consume as much of s->in as the state allows (input before the
+ * greeting is an early talker, refused). */
 void smtp_process(struct smtp_session *s);
 
-/* The 220 to STARTTLS is out: forget the plaintext session (input not
- * yet read, EHLO, transaction) and continue over TLS. */
-void smtp_tls_started(struct smtp_session *s);
+/* What the session asks of its host now: SMTP_WANT_* bits. */
+#define SMTP_WANT_ROOM 1
+#define SMTP_WANT_ENGINE 2
+#define SMTP_WANT_TLS 4
+#define SMTP_WANT_COMMIT 8
+#define SMTP_WANT_CLOSE 16
+unsigned smtp_want(const struct smtp_session *s);
 
-/* After spool_sync(): answer a session in SMTP_S_COMMIT. */
-void smtp_committed(struct smtp_session *s);
+/* The answers. */
+void smtp_room(struct smtp_session *s, int ok);
+void smtp_engine(struct smtp_session *s, int ok);
+/* TLS is running: forget the plaintext session (input not yet read,
+ * EHLO, transaction) and continue over TLS. */
+void smtp_tls_started(struct smtp_session *s);
+/* The handshake is done; info names protocol and cipher. */
+void smtp_tls_established(struct smtp_session *s, const char *info);
+/* The message is appended as seq, not yet durable. */
+void smtp_stored(struct smtp_session *s, uint64_t seq);
+/* The final answer for the message: REPLY_QUEUED (durable as the seq
+ * smtp_stored gave), or why it was not stored. */
+void smtp_committed(struct smtp_session *s, enum reply r);
+
+/* When the session next needs attention (monotonic ms), or -1 for
+ * never (waiting for the group commit).  The TLS handshake has a
+ * deadline of its own, kept by conn.c. */
+int64_t smtp_deadline(const struct smtp_session *s);
+
+/* The deadline has passed at now: greet (refusing an early talker if
+ * early_input), or time the session out.  Returns -1 if the connection
+ * is to be dropped at once: it did not take its last replies in time. */
+int smtp_expire(struct smtp_session *s, int early_input, int64_t now);
+
+/* The server is stopping.  Sessions between commands are told so and
+ * closed; sessions in the middle of a message may finish it unless
+ * force.  Returns -1 if the connection is to be dropped at once. */
+int smtp_shutdown(struct smtp_session *s, int force);
 
 /* Does the session want more input now (state and buffer room)? */
 int smtp_wants_input(const struct smtp_session *s);
@@ -100,14 +150,7 @@ int smtp_wants_input(const struct smtp_session *s);
 /* Could smtp_process make progress without new input? */
 int smtp_has_work(const struct smtp_session *s);
 
-/* Closing events: a timeout, or shutdown of the server. */
-void smtp_timeout(struct smtp_session *s);
-void smtp_shutdown(struct smtp_session *s);
-
-/* Release what the session holds (staging blocks, a reserved engine). */
+/* Give back what the session holds (its staging blocks). */
 void smtp_close(struct smtp_session *s);
-
-/* Queue a one-line reply (connection-level refusals before a session). */
-void smtp_reply(struct smtp_session *s, enum reply r, ...);
 
 #endif

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * Unix time as a UTC date, formatted for the few strftime conversions
+ * nomx writes (see utc.h for why not strftime itself).
+ */
 #include <string.h>
 
 #include "utc.h"

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * libFuzzer target: the SMTP session fed arbitrary client bytes, in
- * chunks of fuzzer-chosen sizes, plain or as after STARTTLS (first
- * byte's low bit).  Messages it accepts go to a real spool in a
- * temporary folder, made durable by the same group commit as in the
- * daemon.  Invariants:
+ * libFuzzer target: the pure session core fed arbitrary client bytes,
+ * in chunks of fuzzer-chosen sizes (first byte), plain or over TLS,
+ * with the host's answers chosen by the second byte: room in the
+ * spool, a free TLS engine, and how storing a message ends.  It links
+ * the core alone: no spool, no sockets, no BearSSL (session_host.h
+ * answers as conn.c does).  Invariants:
  * - replies fit the output buffer, and no more input is held than the
  *   buffer has room for;
  * - every reply line is "ddd-" or "ddd " and ends in CRLF, with a code
@@ -21,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../unit/session_host.h"
 #include "log.h"
 #include "smtp.h"
-#include "spool.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -74,14 +75,14 @@ check_replies(const char *out, size_t len)
 static size_t
 run_script(struct smtp_session *s, int tls, const char *script, char *out, size_t cap)
 {
+	struct session_host h = { 1, 1, REPLY_QUEUED, 0, NULL, NULL };
 	size_t len = strlen(script), got;
 
-	smtp_open(s, 2, "192.0.2.8");
-	s->tls = tls;
-	smtp_greet(s, 0);
+	smtp_open(s, 2, "192.0.2.8", (tls ? SMTP_OPEN_TLS : 0) | SMTP_OPEN_STARTTLS, 0);
+	smtp_expire(s, 0, 0);
 	memcpy(s->in, script, len);
 	s->in_len = len;
-	smtp_process(s);
+	session_host_run(s, &h);
 	got = s->out_len < cap ? s->out_len : cap;
 	memcpy(out, s->out, got);
 	smtp_close(s);
@@ -93,27 +94,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct smtp_session s, fresh;
 	static char want[2048], got[2048];
+	static const enum reply commits[] = { REPLY_QUEUED, REPLY_STORE_FAILED, REPLY_NO_ROOM };
+	struct session_host h = { 1, 1, REPLY_QUEUED, 0, NULL, NULL };
 	size_t want_len;
 	static int ready;
-	size_t off = 1, chunk, got_len;
+	size_t off = 2, chunk, got_len;
 
 	if (!ready) {
-		char dir[] = "/tmp/nomx-fuzz-XXXXXX";
 		log_open(1);	/* no log noise on the fuzzer's stderr */
-		if (mkdtemp(dir) == NULL) {
-			abort();
-		}
-		spool_open(dir, 0);
 		ready = 1;
 	}
-	if (size < 2) {
+	if (size < 3) {
 		return 0;
 	}
-	smtp_open(&s, 1, "192.0.2.7");
-	s.tls = data[0] & 1;
 	chunk = 1 + (data[0] >> 1);
-	smtp_greet(&s, 0);
-	while (off < size && s.state != SMTP_S_CLOSING && s.state != SMTP_S_STARTTLS) {
+	h.room = !(data[1] & 1);
+	h.engine = !(data[1] & 2);
+	h.commit = commits[(data[1] >> 2) % 3];
+	smtp_open(&s, 1, "192.0.2.7", (data[0] & 1 ? SMTP_OPEN_TLS : 0) |
+	    (data[1] & 0x40 ? 0 : SMTP_OPEN_STARTTLS), 0);
+	smtp_expire(&s, 0, 0);
+	while (off < size && !(smtp_want(&s) & SMTP_WANT_CLOSE) && s.state != SMTP_S_CLOSING) {
 		size_t n = size - off < chunk ? size - off : chunk;
 		if (n > sizeof(s.in) - s.in_len) {
 			n = sizeof(s.in) - s.in_len;
@@ -121,17 +122,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(s.in + s.in_len, data + off, n);
 		s.in_len += n;
 		off += n;
-		smtp_process(&s);
-		if (s.state == SMTP_S_COMMIT) {
-			spool_sync();
-			smtp_committed(&s);
-			smtp_process(&s);
-		}
+		session_host_run(&s, &h);
 		if (s.out_len > sizeof(s.out) || s.in_len > sizeof(s.in)) {
 			FUZZ_FAIL("a buffer overran");
 		}
 		check_replies(s.out, s.out_len);
 		s.out_len = 0;	/* the client read everything */
+		if (smtp_want(&s) & SMTP_WANT_TLS) {
+			smtp_tls_started(&s);	/* the handshake went well */
+			smtp_tls_established(&s, "TLSv1.3 with cipher FUZZ");
+		}
 		if (n == 0 && !smtp_has_work(&s)) {
 			break;	/* input full and nothing can progress */
 		}
@@ -145,8 +145,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	smtp_close(&s);
-	/* The same slot, an ordinary client: as in a fresh slot, run now
-	 * (the spool behind both fills up over a long run). */
+	/* The same slot, an ordinary client: as in a fresh slot. */
 	for (int tls = 0; tls < 2; tls++) {
 		memset(&fresh, 0, sizeof(fresh));
 		want_len = run_script(&fresh, tls, ordinary, want, sizeof(want));

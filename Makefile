@@ -8,7 +8,7 @@
 #                           (SANITIZE=1: on ASan+UBSan builds;
 #                           VALGRIND=1: under valgrind's memcheck)
 #   make fuzz               libFuzzer targets (FUZZ_SECONDS=60 each)
-#   make bench              nomx next to Postfix and smtp-sink (README "Performance")
+#   make bench              nomx next to Postfix and smtp-sink (tests/bench/RESULTS.md)
 #   make vm                 the emulated router: Debian's MIPS kernel, BusyBox,
 #                           nomx on flash (README "Try it on an emulated router";
 #                           make vm-wear, make vm-powercut CUTS=N)
@@ -17,7 +17,7 @@
 #   make install DESTDIR=   binary, man page, init files (INIT=systemd|openwrt|busybox)
 #   make BOARD=mipsel ipk   an OpenWrt package
 #   make lint               cppcheck
-#   make clean
+#   make clean              remove build/, everything the build made or fetched
 #
 # Set-up (Debian packages, BearSSL's pinned source) happens on demand;
 # see board/setup.sh and board/fetch-bearssl.sh.
@@ -29,9 +29,14 @@ SIZE ?= size
 
 TOP := $(abspath .)
 BUILD := $(TOP)/build/$(BOARD)
+# The test builds: dev (tests/dev-config.h) and legacy, plain or on
+# the sanitizers or valgrind.  Folders, for the host board:
+#   plain      build/host-dev       build/host-legacy
+#   SANITIZE=1 build/host-asan      build/host-asan-legacy
+#   VALGRIND=1 build/host-vg        build/host-vg-legacy
 TESTKIND := $(if $(filter 1,$(SANITIZE)),asan,$(if $(filter 1,$(VALGRIND)),vg,dev))
 DEVBUILD := $(TOP)/build/$(BOARD)-$(TESTKIND)
-LEGACYBUILD := $(TOP)/build/$(BOARD)-$(TESTKIND:dev=)$(if $(TESTKIND:dev=),-)legacy
+LEGACYBUILD := $(TOP)/build/$(BOARD)-$(if $(filter dev,$(TESTKIND)),,$(TESTKIND)-)legacy
 SRCDIR := $(TOP)/build/src
 
 # BearSSL 0.6, Debian's copy of the upstream tarball (dfsg repack of
@@ -59,7 +64,7 @@ LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 HDRS := $(wildcard src/*.h) config.h
 
 .PHONY: all dev legacy run test unit fuzz fuzz-deps sizes bench install ipk lint clean deps test-deps \
-	vm vm-image vm-powercut vm-wear
+	vm vm-image vm-powercut vm-wear FORCE
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/nomx
@@ -82,18 +87,13 @@ $(SRCDIR)/bearssl-0.6/inc/bearssl.h: | $(BEARSSL_TGZ)
 	tar -C $(SRCDIR) -xf $(BEARSSL_TGZ)
 	touch $@
 
-BEARSSL_CFLAGS := -std=c99 -Os -ffunction-sections -fdata-sections $(BOARD_CFLAGS) \
-	-I$(BEARSSL_SRC)/inc -I$(BEARSSL_SRC)/src -w
+BEARSSL_CFLAGS := -std=c99 -Os -ffunction-sections -fdata-sections $(BOARD_CFLAGS) -w
 
-# BearSSL's own Makefile assumes its conf/; compiling its sources here
-# keeps one compiler and one set of flags per board.
-$(BEARSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h | deps
-	@mkdir -p $(@D)/obj
-	@echo "  BEARSSL $(BOARD)"
-	@cd $(BEARSSL_SRC)/src && find . -name '*.c' | sed 's|^\./||' | \
-		xargs -P $$(nproc) -I{} sh -c 'o=$(@D)/obj/$$(echo {} | tr / _ | sed "s/\.c$$/.o/"); \
-		$(CC) $(BEARSSL_CFLAGS) -c {} -o $$o' && \
-		rm -f $@ && $(AR) rcs $@ $(@D)/obj/*.o
+# A sub-make (board/bearssl.mk): the objects build under this make's
+# job control.  FORCE: it decides itself what is out of date.
+$(BEARSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h FORCE | deps
+	@$(MAKE) --no-print-directory -f board/bearssl.mk SRC=$(BEARSSL_SRC) LIB=$@ CC="$(CC)" \
+		AR="$(AR)" CFLAGS="$(BEARSSL_CFLAGS)"
 
 # ---- nomx ----
 
@@ -141,6 +141,8 @@ TEST_CFLAGS :=
 TEST_LDFLAGS := $(LDFLAGS)
 endif
 
+# One test build: $(1) its folder, $(2) the config header read before
+# config.h.  Objects and the binary, both with the TEST_* flags above.
 define test_build
 $(1)/obj/%.o: src/%.c $(HDRS) tests/dev-config.h $(2) $(BEARSSL_LIB) | deps
 	@mkdir -p $$(@D)
@@ -223,7 +225,8 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%_fuzz.c,$(TOP)/build/fuzz/%_fuzz,$(wildca
 FUZZ_SRCS_frame := src/frame.c src/base64.c src/crc32c.c
 FUZZ_SRCS_addr := src/addr.c
 FUZZ_SRCS_data := src/data.c
-FUZZ_SRCS_spool := src/spool_scan.c src/spool_rec.c src/crc32c.c
+FUZZ_SRCS_spool = src/spool_scan.c src/spool_dir.c src/spool_rec.c src/crc32c.c src/fault.c src/log.c \
+	src/rand.c $(FUZZ_BEARSSL)
 # BearSSL for the fuzz targets: its parsers (ssl/, x509/, codec/) built
 # by clang with coverage and the sanitizers, so libFuzzer is guided
 # through them too; its arithmetic plain -O2, or every input would cost
@@ -233,23 +236,16 @@ FUZZ_SRCS_smtp := $(SESSION_CORE:%=src/%.c)
 FUZZ_SRCS_ack := src/spool_ack.c src/crc32c.c $(FUZZ_BEARSSL)
 FUZZ_SRCS_pem := src/tls_cred.c src/log.c $(FUZZ_BEARSSL)
 FUZZ_SRCS_conn := $(filter-out src/loop.c,$(LIB_SRCS)) $(FUZZ_BEARSSL)
-# fetch_fuzz includes src/fetch.c (its reassembly is static) and stands
-# in for fetch_out.c.
-FUZZ_SRCS_fetch := $(filter-out src/fetch.c src/fetch_out.c src/conn.c src/loop.c,$(LIB_SRCS)) \
-	$(FUZZ_BEARSSL)
-$(TOP)/build/fuzz/fetch_fuzz: src/fetch.c
+# fetch_fuzz: the reassembly, and the real spool and export that make
+# the stream it damages.
+FUZZ_SRCS_fetch := $(filter-out src/conn.c src/loop.c,$(LIB_SRCS)) $(FUZZ_BEARSSL)
 FUZZ_SRCS_tls := src/tls.c src/tls_cred.c src/log.c src/rand.c src/keygen.c src/passwd.c src/utc.c \
 	$(FUZZ_BEARSSL)
 
-$(FUZZ_BEARSSL): $(BEARSSL_SRC)/inc/bearssl.h | fuzz-deps
-	@mkdir -p $(@D)/obj
-	@echo "  BEARSSL fuzz"
-	@cd $(BEARSSL_SRC)/src && find . -name '*.c' | sed 's|^\./||' | \
-		xargs -P $$(nproc) -I{} sh -c 'o=$(@D)/obj/$$(echo {} | tr / _ | sed "s/\.c$$/.o/"); \
-		case {} in ssl/*|x509/*|codec/*) f="-O1 -fsanitize=fuzzer-no-link,address,undefined";; \
-		*) f=-O2;; esac; \
-		$(FUZZ_CC) -std=c99 -g $$f -I$(BEARSSL_SRC)/inc -I$(BEARSSL_SRC)/src -w -c {} -o $$o' && \
-		rm -f $@ && ar rcs $@ $(@D)/obj/*.o
+$(FUZZ_BEARSSL): $(BEARSSL_SRC)/inc/bearssl.h FORCE | fuzz-deps
+	@$(MAKE) --no-print-directory -f board/bearssl.mk SRC=$(BEARSSL_SRC) LIB=$@ CC=$(FUZZ_CC) \
+		AR=ar CFLAGS="-std=c99 -g -w" SPECIAL_DIRS="ssl x509 codec" \
+		SPECIAL_CFLAGS="-O1 -fsanitize=fuzzer-no-link,address,undefined" OTHER_CFLAGS=-O2
 
 # Each target is rebuilt when any source it links changes.
 .SECONDEXPANSION:
@@ -334,11 +330,11 @@ vm-wear: test-deps vm-image $(DEVBUILD)/nomx
 	VM=$(VM) NOMX=$(DEVBUILD)/nomx python3 tests/vm/wear.py
 
 # More power cuts than the suite's 20 (UBIFS: the one filesystem here
-# with a faithful cut, README "Try it on an emulated router"); SEED= varies them.
+# with a faithful cut, tests/README.md "On the emulated router"); SEED= varies them.
 CUTS ?= 200
 SEED ?= 11
 vm-powercut: test-deps vm-image $(DEVBUILD)/nomx
-	@[ "$(FS)" = ubifs ] || { echo "nomx: power cuts need FS=ubifs (README: Try it on an emulated router)"; exit 1; }
+	@[ "$(FS)" = ubifs ] || { echo "nomx: power cuts need FS=ubifs (tests/README.md: On the emulated router)"; exit 1; }
 	VM=$(VM) VM_CUTS=$(CUTS) VM_SEED=$(SEED) NOMX=$(DEVBUILD)/nomx TEST_TMP=$$(mktemp -d) \
 		python3 tests/integration/run.py test_vm.test_power_cuts
 
@@ -357,6 +353,8 @@ install: $(BUILD)/nomx
 ifneq ($(INIT),openwrt)
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 644 board/nomx.8 $(DESTDIR)$(PREFIX)/share/man/man8/nomx.8
+	install -d $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 644 board/nomx-spool.5 $(DESTDIR)$(PREFIX)/share/man/man5/nomx-spool.5
 endif
 ifeq ($(INIT),systemd)
 	install -d $(DESTDIR)/lib/systemd/system
@@ -396,5 +394,9 @@ lint:
 		--std=c11 --inline-suppr -D__linux__ -D"noreturn=__attribute__((noreturn))" \
 		-Isrc src tests/unit
 
+# Everything the build made, for every board: the builds, the test,
+# fuzz and bench folders, the emulated router, and the fetched sources
+# and packages (fetched again, checked against their pins, when next
+# needed).
 clean:
-	rm -rf build/$(BOARD) build/$(BOARD)-dev build/$(BOARD)-legacy
+	rm -rf build

@@ -62,7 +62,27 @@ def parts(mapfile):
     return cost
 
 
+def readme_table(rows):
+    """The README's record of flash and static RAM per board: replaced
+    between its sizes markers, so it is always the table printed here."""
+    md = ["| board | stripped, TLS | stripped, no TLS | text | data | bss |",
+          "|---|---|---|---|---|---|"]
+    for b, tls, notls in rows:
+        md.append("| %s | %s B | %s | %s | %s | %s |" % (
+            b, format(tls[0], ","), format(notls[0], ",") + " B" if notls else "-",
+            format(tls[1], ","), format(tls[2], ","), format(tls[3], ",")))
+    readme = os.path.join(TOP, "README.md")
+    text = open(readme).read()
+    a, z = "<!-- sizes:start -->\n", "<!-- sizes:end -->"
+    if a in text and z in text:
+        text = text[:text.index(a) + len(a)] + "\n".join(md) + "\n" + text[text.index(z):]
+        with open(readme, "w") as f:
+            f.write(text)
+        print("\nREADME.md size table updated")
+
+
 def main(boards):
+    rows = []
     print("%-8s %12s %12s %9s %7s %9s" % ("board", "TLS stripped", "no TLS", "text", "data",
                                           "bss"))
     for b in boards:
@@ -71,8 +91,13 @@ def main(boards):
         if not tls:
             print("%-8s (not built: its cross compiler is missing; make BOARD=%s)" % (b, b))
             continue
+        rows.append((b, tls, notls))
         print("%-8s %12d %12s %9d %7d %9d" % (b, tls[0], notls[0] if notls else "-", tls[1],
                                               tls[2], tls[3]))
+    if len(rows) == len(boards):
+        readme_table(rows)
+    else:
+        print("\nREADME.md size table left alone: not every board was built")
     for b in boards:
         mapfile = os.path.join(TOP, "build", b, "nomx.map")
         if not os.path.exists(mapfile):

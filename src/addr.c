@@ -15,6 +15,7 @@
 
 #include "../config.h"
 #include "addr.h"
+#include "text.h"
 
 #define ADDR_MAX_ROUTE 8
 
@@ -45,23 +46,9 @@ static const struct addr_row addr_table[] = {
 };
 
 static int
-addr_lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
-static int
 addr_eq_nocase(const char *a, size_t alen, const char *b, size_t blen)
 {
-	if (alen != blen) {
-		return 0;
-	}
-	for (size_t i = 0; i < alen; i++) {
-		if (addr_lower((unsigned char)a[i]) != addr_lower((unsigned char)b[i])) {
-			return 0;
-		}
-	}
-	return 1;
+	return alen == blen && ascii_same(a, b, alen);
 }
 
 static int

@@ -53,13 +53,15 @@ struct conn {
 static struct conn conns[NOMX_MAX_CONN];
 static unsigned conn_next_id;
 static int conn_ready;
+static struct spool *conn_spool;	/* main.c's; the sessions' messages go here */
 
-static void
-conn_init(void)
+void
+conn_init(struct spool *sp)
 {
 	for (size_t i = 0; i < NOMX_MAX_CONN; i++) {
 		conns[i].rfd = -1;
 	}
+	conn_spool = sp;
 	conn_ready = 1;
 }
 
@@ -97,10 +99,7 @@ conn_close(struct conn *c)
 static struct conn *
 conn_slot(int rfd, int wfd, uint32_t ip4, const char *ip, int tls, int64_t now)
 {
-	if (!conn_ready) {
-		conn_init();
-	}
-	for (size_t i = 0; i < NOMX_MAX_CONN; i++) {
+	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
 		struct conn *c = &conns[i];
 		if (c->rfd < 0) {
 			c->rfd = rfd;
@@ -344,8 +343,8 @@ conn_store(struct conn *c)
 	uint64_t seq;
 	enum spool_err e;
 
-	message_build(&msg, &c->s, spool_next_seq(), time(NULL));
-	e = spool_append(&msg.rec, &seq);
+	message_build(&msg, &c->s, spool_next_seq(conn_spool), time(NULL));
+	e = spool_append(conn_spool, &msg.rec, &seq);
 	if (e == SPOOL_OK) {
 		c->stored = seq;
 		smtp_stored(&c->s, seq);
@@ -363,7 +362,7 @@ conn_answer(struct conn *c)
 	unsigned want = smtp_want(s);
 
 	if (want & SMTP_WANT_ROOM) {
-		smtp_room(s, spool_room(s->params.size) == SPOOL_OK);
+		smtp_room(s, spool_room(conn_spool, s->params.size) == SPOOL_OK);
 	} else if (want & SMTP_WANT_ENGINE) {
 		c->engine = tls_take();
 		smtp_engine(s, c->engine != NULL);
@@ -461,7 +460,7 @@ conn_after_commit(int64_t now)
 	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
 		struct conn *c = &conns[i];
 		if (c->rfd >= 0 && c->stored != 0) {
-			smtp_committed(&c->s, c->stored <= spool_durable_seq() ? REPLY_QUEUED :
+			smtp_committed(&c->s, c->stored <= spool_durable_seq(conn_spool) ? REPLY_QUEUED :
 			    REPLY_STORE_FAILED);
 			c->stored = 0;
 			conn_run(c, now);

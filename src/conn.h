@@ -10,6 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "spool.h"
+
+/* Free every slot; finished messages go to sp (the caller's, open). */
+void conn_init(struct spool *sp);
+
 /* Accept every pending connection on the listening socket lfd; with
  * implicit_tls, each begins with a TLS handshake (the SMTPS port). */
 void conn_accept(int lfd, int implicit_tls, int64_t now);

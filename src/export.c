@@ -30,8 +30,6 @@
 #include "spool_ack.h"
 #include "spool_scan.h"
 
-static uint64_t export_segs[SPOOL_MAX_SEGS];	/* for ack's removals */
-
 struct export_ctx {
 	uint64_t from, last, n;
 	int emit;		/* pass 2: write the records */
@@ -217,36 +215,6 @@ export_main(const char *spooldir, int argc, char **argv)
 	return rc;
 }
 
-/* Remove sealed segments whose every record is acknowledged: segment i
- * holds seqs [first_i, first_{i+1} - 1].  The last one is the active
- * segment of a running daemon and always stays. */
-static unsigned
-ack_remove_segments(int dirfd, uint64_t acked)
-{
-	size_t n = spool_scan_list(dirfd, export_segs, SPOOL_MAX_SEGS);
-	unsigned removed = 0;
-	char name[40];
-	int segfd;
-
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (export_segs[i + 1] - 1 > acked) {
-			break;
-		}
-		spool_seg_name(export_segs[i], name, sizeof(name));
-		if (unlinkat(dirfd, name, 0) == 0) {
-			fault_crash("ack-removing");	/* some removed, not all */
-			removed++;
-		} else if (errno != ENOENT) {
-			fprintf(stderr, "nomx: spool ack: cannot remove %s: %s\n", name, strerror(errno));
-		}
-	}
-	if (removed > 0 && (segfd = openat(dirfd, SPOOL_SEG_DIR, O_RDONLY | O_DIRECTORY)) >= 0) {
-		fsync(segfd);
-		close(segfd);
-	}
-	return removed;
-}
-
 static int
 ack_refuse(const char *why)
 {
@@ -257,7 +225,7 @@ ack_refuse(const char *why)
 }
 
 int
-ack_main(const char *spooldir, int argc, char **argv)
+export_ack_main(const char *spooldir, int argc, char **argv)
 {
 	unsigned char key[SPOOL_SECRET_LEN];
 	char dev[17];
@@ -295,7 +263,7 @@ ack_main(const char *spooldir, int argc, char **argv)
 		return NOMX_EXIT_SYSTEM;
 	}
 	fault_crash("ack-written");	/* durable, nothing removed yet */
-	ack_remove_segments(dirfd, ack.acked);
+	spool_dir_remove_acked(dirfd, ack.acked);
 	export_line("@@NMX ACKED %llu", (unsigned long long)ack.acked);
 	return fflush(stdout) == 0 ? 0 : NOMX_EXIT_SYSTEM;
 }

@@ -6,7 +6,11 @@
 #ifndef NOMX_EXPORT_H
 #define NOMX_EXPORT_H
 
+/* `nomx spool export [--from SEQ]`: the framed stream on stdout. */
 int export_main(const char *spooldir, int argc, char **argv);
-int ack_main(const char *spooldir, int argc, char **argv);
+
+/* `nomx spool ack SEQ TOKEN`: record what the collector has, then
+ * remove the segments that are wholly acknowledged. */
+int export_ack_main(const char *spooldir, int argc, char **argv);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The export stream's lines (README "Export stream"): 7-bit text, one
+ * The export stream's lines (nomx-spool(5)): 7-bit text, one
  * record per line, each ending in " *<crc32c hex>" over everything
  * before it, so a line that a console mangled is detected and anything
  * that is not one of our lines (prompts, echo, kernel messages) is

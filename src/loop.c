@@ -9,10 +9,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../config.h"
+#include "clock.h"
 #include "conn.h"
 #include "log.h"
 #include "loop.h"
@@ -22,15 +22,6 @@
 #define LOOP_MAX_LISTEN 4
 
 static int loop_pipe[2] = { -1, -1 };
-
-int64_t
-loop_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 loop_on_signal(int sig)
@@ -87,14 +78,14 @@ loop_read_signals(void)
 }
 
 void
-loop_run(const struct loop_listener *l, size_t n)
+loop_run(const struct loop_listener *l, size_t n, struct spool *sp)
 {
 	struct pollfd pfd[1 + LOOP_MAX_LISTEN + 2 * NOMX_MAX_CONN];
 	int stopping = 0, listening = n > 0;
 	int64_t stop_at = 0;
 
 	for (;;) {
-		int64_t now = loop_now(), next = conn_deadlines(now);
+		int64_t now = clock_ms(), next = conn_deadlines(now);
 		size_t np = 0, nl = 0;
 		int timeout;
 
@@ -126,7 +117,7 @@ loop_run(const struct loop_listener *l, size_t n)
 		if (poll(pfd, np, timeout) < 0 && errno != EINTR) {
 			log_die(NOMX_EXIT_SYSTEM, "poll: %s", strerror(errno));
 		}
-		now = loop_now();
+		now = clock_ms();
 		if ((pfd[0].revents & POLLIN) && loop_read_signals() && !stopping) {
 			log_info("stopping: finishing messages in progress (up to %d s)",
 			    NOMX_SHUTDOWN_GRACE);
@@ -142,9 +133,9 @@ loop_run(const struct loop_listener *l, size_t n)
 			}
 		}
 		conn_handle_all(pfd + base, np - base, now);
-		spool_sync();
+		spool_sync(sp);
 		conn_after_commit(now);
 	}
-	spool_sync();
+	spool_sync(sp);
 	log_info("stopped");
 }

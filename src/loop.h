@@ -10,8 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Monotonic milliseconds. */
-int64_t loop_now(void);
+#include "spool.h"
 
 /* Install the signal handlers (SIGTERM/SIGINT stop, SIGHUP reloads the
  * TLS key and certificate, SIGPIPE ignored).  Call before loop_run. */
@@ -23,7 +22,8 @@ struct loop_listener {
 };
 
 /* Serve until stopped: listening sockets l[0..n) (n = 0 in inetd
- * mode, where the loop ends with the last session). */
-void loop_run(const struct loop_listener *l, size_t n);
+ * mode, where the loop ends with the last session), committing the
+ * sessions' messages to sp (conn_init() lent it to them). */
+void loop_run(const struct loop_listener *l, size_t n, struct spool *sp);
 
 #endif

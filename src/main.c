@@ -21,6 +21,7 @@
 
 #include "../config.h"
 #include "addr.h"
+#include "clock.h"
 #include "conn.h"
 #include "fetch.h"
 #include "keygen.h"
@@ -138,7 +139,7 @@ start_tls(const char *spooldir)
 
 /* Give the spool to the unprivileged user, chroot into it, drop. */
 static void
-drop_privileges(const char *spooldir)
+drop_privileges(struct spool *sp, const char *spooldir)
 {
 	struct passwd_ids pw;
 
@@ -153,7 +154,7 @@ drop_privileges(const char *spooldir)
 	if (passwd_lookup("/etc/passwd", NOMX_USER, &pw) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "no such user: %s (set NOMX_USER)", NOMX_USER);
 	}
-	if (spool_chown(pw.uid, pw.gid) < 0) {
+	if (spool_chown(sp, pw.uid, pw.gid) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "cannot give the spool %s to %s: %s", spooldir, NOMX_USER,
 		    errno == EPERM ? "it belongs to another user" : strerror(errno));
 	}
@@ -222,6 +223,7 @@ main(int argc, char **argv)
 {
 	const char *addr = NOMX_LISTEN_ADDR, *spooldir = NOMX_SPOOL_DIR;
 	int port = NOMX_SMTP_PORT, tlsport = NOMX_SMTPS_PORT, foreground = 0, inetd = 0, opt, devnull;
+	static struct spool spool;	/* the daemon's one spool, lent to conn.c and loop.c */
 	struct loop_listener l[2];
 	size_t nl = 0;
 
@@ -281,24 +283,26 @@ main(int argc, char **argv)
 	if (inetd) {
 		char ip[48];
 		inetd_peer(ip, sizeof(ip));
-		spool_open(spooldir, 1);
+		spool_open(&spool, spooldir, 1);
 		start_tls(spooldir);
-		drop_privileges(spooldir);
-		conn_add_inetd(0, 1, ip, loop_now());
-		loop_run(NULL, 0);
+		drop_privileges(&spool, spooldir);
+		conn_init(&spool);
+		conn_add_inetd(0, 1, ip, clock_ms());
+		loop_run(NULL, 0, &spool);
 		return NOMX_EXIT_OK;
 	}
 	l[nl++] = (struct loop_listener){ listen_on(addr, port), 0 };
-	spool_open(spooldir, 0);
+	spool_open(&spool, spooldir, 0);
 	if (start_tls(spooldir) && tlsport != 0) {
 		l[nl++] = (struct loop_listener){ listen_on(addr, tlsport), 1 };
 	}
 	devnull = foreground ? -1 : open("/dev/null", O_RDWR | O_CLOEXEC);
-	drop_privileges(spooldir);
+	drop_privileges(&spool, spooldir);
+	conn_init(&spool);
 	if (!foreground) {
 		daemonize(devnull);
 	}
 	log_info("nomx ready host=%s literal=[%s]", NOMX_HOSTNAME, NOMX_STATIC_IP);
-	loop_run(l, nl);
+	loop_run(l, nl, &spool);
 	return NOMX_EXIT_OK;
 }

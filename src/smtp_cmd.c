@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "smtp_cmd.h"
+#include "text.h"
 
 static const struct {
 	const char *name;
@@ -21,28 +22,6 @@ static const struct {
 	{ "CONNECT", SMTP_HTTP },
 };
 
-static int
-smtp_cmd_upper(int c)
-{
-	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
-}
-
-static int
-smtp_cmd_prefix(const char *p, size_t len, const char *word)
-{
-	size_t n = strlen(word);
-
-	if (len < n) {
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (smtp_cmd_upper((unsigned char)p[i]) != word[i]) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
 void
 smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *cmd)
 {
@@ -55,8 +34,7 @@ smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *cmd)
 	cmd->arg = line + vlen + (vlen < len);
 	cmd->arg_len = len - vlen - (vlen < len);
 	for (size_t i = 0; i < sizeof(smtp_cmd_table) / sizeof(smtp_cmd_table[0]); i++) {
-		if (strlen(smtp_cmd_table[i].name) == vlen &&
-		    smtp_cmd_prefix(line, vlen, smtp_cmd_table[i].name)) {
+		if (ascii_is(line, vlen, smtp_cmd_table[i].name)) {
 			cmd->verb = smtp_cmd_table[i].verb;
 			break;
 		}
@@ -68,7 +46,7 @@ smtp_cmd_path_arg(const char **p, size_t *len, const char *keyword)
 {
 	size_t n = strlen(keyword);
 
-	if (!smtp_cmd_prefix(*p, *len, keyword)) {
+	if (!ascii_prefix(*p, *len, keyword)) {
 		return -1;
 	}
 	*p += n;
@@ -113,12 +91,6 @@ smtp_cmd_number(const char *p, size_t len, uint64_t *v)
 	return 0;
 }
 
-static int
-smtp_cmd_word_is(const char *w, size_t n, const char *word)
-{
-	return n == strlen(word) && smtp_cmd_prefix(w, n, word);
-}
-
 enum smtp_param_result
 smtp_cmd_mail_params(const char *p, size_t len, struct smtp_mail_params *out)
 {
@@ -127,19 +99,19 @@ smtp_cmd_mail_params(const char *p, size_t len, struct smtp_mail_params *out)
 
 	memset(out, 0, sizeof(*out));
 	while ((n = smtp_cmd_word(p, len, &i, &w)) > 0) {
-		if (smtp_cmd_prefix(w, n, "SIZE=")) {
+		if (ascii_prefix(w, n, "SIZE=")) {
 			if (smtp_cmd_number(w + 5, n - 5, &out->size) < 0) {
 				return SMTP_PARAM_SYNTAX;
 			}
-		} else if (smtp_cmd_prefix(w, n, "BODY=")) {
-			if (smtp_cmd_word_is(w + 5, n - 5, "8BITMIME")) {
+		} else if (ascii_prefix(w, n, "BODY=")) {
+			if (ascii_is(w + 5, n - 5, "8BITMIME")) {
 				out->body_8bit = 1;
-			} else if (!smtp_cmd_word_is(w + 5, n - 5, "7BIT")) {
+			} else if (!ascii_is(w + 5, n - 5, "7BIT")) {
 				return SMTP_PARAM_SYNTAX;
 			}
-		} else if (smtp_cmd_word_is(w, n, "SMTPUTF8")) {
+		} else if (ascii_is(w, n, "SMTPUTF8")) {
 			out->smtputf8 = 1;
-		} else if (smtp_cmd_prefix(w, n, "AUTH=") && n > 5) {
+		} else if (ascii_prefix(w, n, "AUTH=") && n > 5) {
 			/* RFC 4954 5: the original submitter, as xtext.  Clients
 			 * send it once AUTH is offered; it changes nothing here. */
 		} else {
@@ -171,7 +143,7 @@ smtp_cmd_bdat_args(const char *p, size_t len, uint64_t *size, int *last)
 	*last = 0;
 	n = smtp_cmd_word(p, len, &i, &w);
 	if (n > 0) {
-		if (!smtp_cmd_word_is(w, n, "LAST")) {
+		if (!ascii_is(w, n, "LAST")) {
 			return -1;
 		}
 		*last = 1;

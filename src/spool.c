@@ -11,44 +11,20 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../config.h"
+#include "clock.h"
 #include "crc32c.h"
 #include "fault.h"
 #include "log.h"
-#include "rand.h"
 #include "spool.h"
-#include "spool_ack.h"
+#include "spool_dir.h"
 #include "spool_scan.h"
-
-#define TMPFS_MAGIC_ 0x01021994
-#define RAMFS_MAGIC_ 0x858458f6
-
-static struct {
-	int dirfd;
-	int segdirfd;
-	int fd;			/* active segment, -1 = none (make one) */
-	uint64_t size;		/* its size */
-	uint64_t synced;	/* its durable size */
-	uint64_t next_seq;
-	uint64_t written_seq;	/* last appended */
-	uint64_t durable_seq;	/* last made durable */
-	uint64_t pending_msgs;	/* appended since the last sync */
-	uint64_t bytes;		/* all segments */
-	uint64_t msgs;		/* all records */
-	int rotate;		/* start a new segment before the next append */
-	struct spool_ack ack;	/* what the collector has acknowledged */
-	int64_t refreshed_ms;	/* when usage was last re-read from disk */
-} sp = { .dirfd = -1, .segdirfd = -1, .fd = -1, .next_seq = 1 };
-
-static uint64_t segs[SPOOL_MAX_SEGS];
 
 static uint64_t
 spool_now_ms(void)
@@ -59,102 +35,10 @@ spool_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int
-spool_mkdirs(const char *dir)
-{
-	char path[512];
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(path, dir, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (path[i] == '/' || path[i] == '\0') {
-			char c = path[i];
-			path[i] = '\0';
-			if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-				return -1;
-			}
-			path[i] = c;
-		}
-	}
-	return 0;
-}
-
-/* A file of n random bytes in hex, made once per spool: written to a
- * temporary name and renamed, the only renames the spool ever does,
- * once in its life.  ID names this spool's mail at the collector;
- * SECRET keys the export session tokens (0600, never shown). */
-static void
-spool_make_random_file(const char *name, size_t n)
-{
-	unsigned char r[32];
-	char line[2 * sizeof(r) + 2], tmp[16];
-	size_t len = 2 * n + 1;
-	int fd;
-
-	if (faccessat(sp.dirfd, name, F_OK, 0) == 0) {
-		return;
-	}
-	if (n > sizeof(r) || rand_bytes(r, n) < 0) {
-		log_die(NOMX_EXIT_SYSTEM, "spool: no randomness from the kernel");
-	}
-	for (size_t i = 0; i < n; i++) {
-		snprintf(line + 2 * i, 3, "%02x", r[i]);
-	}
-	line[2 * n] = '\n';
-	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
-	fd = openat(sp.dirfd, tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, line, len) != (ssize_t)len || fsync(fd) < 0 || close(fd) < 0 ||
-	    renameat(sp.dirfd, tmp, sp.dirfd, name) < 0 || fsync(sp.dirfd) < 0) {
-		log_die(NOMX_EXIT_SYSTEM, "spool: cannot write %s: %s", name, strerror(errno));
-	}
-}
-
-static void
-spool_check_volatile(void)
-{
-	struct statfs fs;
-
-	if (fstatfs(sp.dirfd, &fs) < 0) {
-		return;
-	}
-	if ((unsigned long)fs.f_type == TMPFS_MAGIC_ || (unsigned long)fs.f_type == RAMFS_MAGIC_) {
-		if (!NOMX_ALLOW_VOLATILE) {
-			log_die(NOMX_EXIT_SYSTEM, "spool: on tmpfs/ramfs, mail would not survive "
-			    "power loss; move NOMX_SPOOL_DIR to flash or build with NOMX_ALLOW_VOLATILE=1");
-		}
-		log_warnx("spool: volatile spool (tmpfs): 250 does not survive power loss");
-	}
-}
-
-/* The spool holds mail and the export secret: refuse a folder anyone
- * may write to, and (not root) one that belongs to another user.  As
- * root, spool_chown() checks the owner against the run user. */
-static void
-spool_check_owner(const char *dir)
-{
-	struct stat st;
-
-	if (fstat(sp.dirfd, &st) < 0) {
-		log_die(NOMX_EXIT_SYSTEM, "spool: cannot stat %s: %s", dir, strerror(errno));
-	}
-	if (st.st_mode & S_IWOTH) {
-		log_die(NOMX_EXIT_SYSTEM, "spool: %s is writable by everyone (mode %04o): "
-		    "chmod 700 it", dir, (unsigned)(st.st_mode & 07777));
-	}
-	if (geteuid() != 0 && st.st_uid != geteuid()) {
-		log_die(NOMX_EXIT_SYSTEM, "spool: %s belongs to uid %u, not to the user nomx "
-		    "runs as (uid %u)", dir, (unsigned)st.st_uid, (unsigned)geteuid());
-	}
-}
-
 /* Recover one segment: count its records, cut a torn tail if it is the
  * active (last) one.  Returns its size after recovery, or -1 to skip. */
 static int64_t
-spool_recover_seg(uint64_t first, int last)
+spool_recover_seg(struct spool *sp, uint64_t first, int last)
 {
 	char name[40];
 	struct stat st;
@@ -163,7 +47,7 @@ spool_recover_seg(uint64_t first, int last)
 	off_t end;
 
 	spool_seg_name(first, name, sizeof(name));
-	fd = openat(sp.dirfd, name, (last ? O_RDWR | O_APPEND : O_RDONLY) | O_CLOEXEC);
+	fd = openat(sp->dirfd, name, (last ? O_RDWR | O_APPEND : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "spool: cannot open %s: %s", name, strerror(errno));
 	}
@@ -173,8 +57,8 @@ spool_recover_seg(uint64_t first, int last)
 		 * segment never held anything. */
 		close(fd);
 		log_warnx("spool: %s has no valid header: removed", name);
-		if (unlinkat(sp.dirfd, name, 0) < 0 ||
-		    (fault_crash("recover-unlinked"), fsync(sp.segdirfd) < 0)) {
+		if (unlinkat(sp->dirfd, name, 0) < 0 ||
+		    (fault_crash("recover-unlinked"), fsync(sp->segdirfd) < 0)) {
 			log_die(NOMX_EXIT_SYSTEM, "spool: cannot remove %s: %s", name, strerror(errno));
 		}
 		return -1;
@@ -186,24 +70,23 @@ spool_recover_seg(uint64_t first, int last)
 		} else {
 			log_warnx("recover seg=%s cut=%lld at=%lld", name,
 			    (long long)(st.st_size - end), (long long)end);
-			if (ftruncate(fd, end) < 0 ||
-			    (fault_crash("recover-cut"), fdatasync(fd) < 0)) {
+			if (spool_dir_cut(fd, end) < 0) {
 				log_die(NOMX_EXIT_SYSTEM, "spool: cannot cut torn tail of %s: %s",
 				    name, strerror(errno));
 			}
 			st.st_size = end;
 		}
 	}
-	if (seq >= sp.next_seq) {
-		sp.next_seq = seq + 1;
+	if (seq >= sp->next_seq) {
+		sp->next_seq = seq + 1;
 	}
-	if (first >= sp.next_seq) {
-		sp.next_seq = first;	/* an empty segment still uses its name */
+	if (first >= sp->next_seq) {
+		sp->next_seq = first;	/* an empty segment still uses its name */
 	}
-	sp.bytes += (uint64_t)st.st_size;
+	sp->bytes += (uint64_t)st.st_size;
 	if (last && (uint64_t)st.st_size < NOMX_SEG_MAX) {
-		sp.fd = fd;
-		sp.size = sp.synced = (uint64_t)st.st_size;
+		sp->fd = fd;
+		sp->size = sp->synced = (uint64_t)st.st_size;
 	} else {
 		close(fd);
 	}
@@ -213,225 +96,198 @@ spool_recover_seg(uint64_t first, int last)
 static int
 spool_count_cb(void *ctx, int fd, const struct spool_rec *r, const unsigned char *env, off_t off)
 {
-	(void)ctx, (void)fd, (void)env, (void)off;
-	sp.msgs += r->seq > sp.ack.acked;	/* the quota counts what is not acked */
+	struct spool *sp = ctx;
+
+	(void)fd, (void)env, (void)off;
+	sp->msgs += r->seq > sp->ack.acked;	/* the quota counts what is not acked */
 	return 0;
 }
 
 static void
-spool_count(void)
+spool_count(struct spool *sp)
 {
+	const struct spool_segs *segs = spool_dir_segments(sp->dirfd);
 	char name[40];
 	struct stat st;
 	int torn;
 
-	for (size_t i = 0, n = spool_scan_list(sp.dirfd, segs, SPOOL_MAX_SEGS); i < n; i++) {
+	for (size_t i = 0; i < segs->n; i++) {
 		uint64_t seq = 0;
 		int fd;
-		spool_seg_name(segs[i], name, sizeof(name));
-		if ((fd = openat(sp.dirfd, name, O_RDONLY | O_CLOEXEC)) < 0) {
+		spool_seg_name(segs->first[i], name, sizeof(name));
+		if ((fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC)) < 0) {
 			continue;
 		}
 		if (fstat(fd, &st) == 0) {
-			spool_scan_seg(fd, st.st_size, spool_count_cb, NULL, &torn, &seq);
+			spool_scan_seg(fd, st.st_size, spool_count_cb, sp, &torn, &seq);
 		}
 		close(fd);
 	}
 }
 
 void
-spool_open(const char *dir, int wait)
+spool_open(struct spool *sp, const char *dir, int wait)
 {
-	int lock;
+	const struct spool_segs *segs;
 	size_t n;
 
-	if (spool_mkdirs(dir) < 0 ||
-	    (sp.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		log_die(NOMX_EXIT_SYSTEM, "spool: cannot open %s: %s", dir, strerror(errno));
-	}
-	spool_check_owner(dir);
-	spool_check_volatile();
-	if ((mkdirat(sp.dirfd, SPOOL_SEG_DIR, 0700) < 0 && errno != EEXIST) ||
-	    (sp.segdirfd = openat(sp.dirfd, SPOOL_SEG_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		log_die(NOMX_EXIT_SYSTEM, "spool: cannot open %s/seg: %s", dir, strerror(errno));
-	}
-	lock = openat(sp.dirfd, "LOCK", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
-		log_die(NOMX_EXIT_SYSTEM, "spool: %s is in use by another nomx (LOCK): %s", dir,
+	*sp = (struct spool){ .fd = -1, .next_seq = 1 };
+	sp->dirfd = spool_dir_setup(dir, wait, &sp->segdirfd, &sp->lockfd);
+	if (spool_ack_read(sp->dirfd, &sp->ack) < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "spool: cannot read %s/%s: %s", dir, SPOOL_ACK_FILE,
 		    strerror(errno));
 	}
-	spool_make_random_file("ID", 8);
-	spool_make_random_file(SPOOL_SECRET_FILE, SPOOL_SECRET_LEN);
-	if (spool_ack_read(sp.dirfd, &sp.ack) < 0) {
-		log_die(NOMX_EXIT_SYSTEM, "spool: cannot read %s/ACK: %s", dir, strerror(errno));
-	}
-	n = spool_scan_list(sp.dirfd, segs, SPOOL_MAX_SEGS);
+	segs = spool_dir_segments(sp->dirfd);
+	n = segs->n;
 	if (n == SPOOL_MAX_SEGS) {
 		log_die(NOMX_EXIT_SYSTEM, "spool: more than %d segments", SPOOL_MAX_SEGS);
 	}
 	for (size_t i = 0; i < n; i++) {
-		spool_recover_seg(segs[i], i + 1 == n);
+		spool_recover_seg(sp, segs->first[i], i + 1 == n);
 	}
-	spool_count();
+	spool_count(sp);
 	/* Sequence numbers are never reused, even when every segment that
 	 * held them has been acknowledged and removed. */
-	if (sp.ack.acked >= sp.next_seq) {
-		sp.next_seq = sp.ack.acked + 1;
+	if (sp->ack.acked >= sp->next_seq) {
+		sp->next_seq = sp->ack.acked + 1;
 	}
-	sp.durable_seq = sp.written_seq = sp.next_seq - 1;
+	sp->durable_seq = sp->written_seq = sp->next_seq - 1;
 	log_info("spool dir=%s segments=%zu unacked=%llu bytes=%llu acked=%llu next=%llu", dir, n,
-	    (unsigned long long)sp.msgs, (unsigned long long)sp.bytes,
-	    (unsigned long long)sp.ack.acked, (unsigned long long)sp.next_seq);
+	    (unsigned long long)sp->msgs, (unsigned long long)sp->bytes,
+	    (unsigned long long)sp->ack.acked, (unsigned long long)sp->next_seq);
+}
+
+void
+spool_close(struct spool *sp)
+{
+	int *fds[] = { &sp->fd, &sp->segdirfd, &sp->lockfd, &sp->dirfd };
+
+	spool_sync(sp);
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+	}
 }
 
 int
-spool_chown(unsigned uid, unsigned gid)
+spool_chown(struct spool *sp, unsigned uid, unsigned gid)
 {
-	static const char *const files[] = { "ID", SPOOL_SECRET_FILE, "LOCK" };
-	char name[40];
-	struct stat st;
-
-	/* Never give away a folder that is somebody else's (-s /home/x). */
-	if (fstat(sp.dirfd, &st) < 0) {
-		return -1;
-	}
-	if (st.st_uid != 0 && st.st_uid != uid) {
-		errno = EPERM;
-		return -1;
-	}
-	if (fchown(sp.dirfd, uid, gid) < 0 || fchown(sp.segdirfd, uid, gid) < 0) {
-		return -1;
-	}
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		if (fchownat(sp.dirfd, files[i], uid, gid, 0) < 0) {
-			return -1;
-		}
-	}
-	if (fchownat(sp.dirfd, SPOOL_ACK_FILE, uid, gid, 0) < 0 && errno != ENOENT) {
-		return -1;
-	}
-	for (size_t i = 0, n = spool_scan_list(sp.dirfd, segs, SPOOL_MAX_SEGS); i < n; i++) {
-		spool_seg_name(segs[i], name, sizeof(name));
-		if (fchownat(sp.dirfd, name, uid, gid, 0) < 0) {
-			return -1;
-		}
-	}
-	return 0;
+	return spool_dir_chown(sp->dirfd, sp->segdirfd, uid, gid);
 }
 
 /* `nomx spool ack` (another process) removes acknowledged segments:
  * re-read the segment sizes and the ACK file, so a full spool accepts
  * mail again as soon as the collector has fetched, without a restart. */
 static void
-spool_refresh(void)
+spool_refresh(struct spool *sp)
 {
+	const struct spool_segs *segs = spool_dir_segments(sp->dirfd);
 	struct spool_ack a;
 	struct stat st;
 	char name[40];
 	uint64_t bytes = 0;
-	size_t n = spool_scan_list(sp.dirfd, segs, SPOOL_MAX_SEGS);
 
-	for (size_t i = 0; i < n; i++) {
-		spool_seg_name(segs[i], name, sizeof(name));
-		if (fstatat(sp.dirfd, name, &st, 0) == 0) {
+	for (size_t i = 0; i < segs->n; i++) {
+		spool_seg_name(segs->first[i], name, sizeof(name));
+		if (fstatat(sp->dirfd, name, &st, 0) == 0) {
 			bytes += (uint64_t)st.st_size;
 		}
 	}
-	sp.bytes = bytes;
-	if (spool_ack_read(sp.dirfd, &a) == 0 && a.acked > sp.ack.acked) {
-		uint64_t gone = a.acked - sp.ack.acked;
-		sp.msgs = sp.msgs > gone ? sp.msgs - gone : 0;
-		sp.ack = a;
+	sp->bytes = bytes;
+	if (spool_ack_read(sp->dirfd, &a) == 0 && a.acked > sp->ack.acked) {
+		uint64_t gone = a.acked - sp->ack.acked;
+		sp->msgs = sp->msgs > gone ? sp->msgs - gone : 0;
+		sp->ack = a;
 	}
 }
 
 static int
-spool_over(uint64_t n)
+spool_over(const struct spool *sp, uint64_t n)
 {
 	struct statvfs vfs;
 
-	if (sp.bytes + n + SPOOL_REC_HDR + SPOOL_REC_TRL > NOMX_QUOTA_BYTES ||
-	    sp.msgs >= NOMX_QUOTA_MSGS) {
+	if (sp->bytes + n + SPOOL_REC_HDR + SPOOL_REC_TRL > NOMX_QUOTA_BYTES ||
+	    sp->msgs >= NOMX_QUOTA_MSGS) {
 		return 1;
 	}
-	return fstatvfs(sp.dirfd, &vfs) == 0 &&
+	return fstatvfs(sp->dirfd, &vfs) == 0 &&
 	    (uint64_t)vfs.f_bavail * vfs.f_frsize < n + NOMX_FS_RESERVE;
 }
 
 enum spool_err
-spool_room(uint64_t n)
+spool_room(struct spool *sp, uint64_t n)
 {
-	struct timespec ts;
 	int64_t now;
 
-	if (!spool_over(n)) {
+	if (!spool_over(sp, n)) {
 		return SPOOL_OK;
 	}
 	/* Full: perhaps acks freed space since.  At most once a second. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (now - sp.refreshed_ms < 1000 && sp.refreshed_ms != 0) {
+	now = clock_ms();
+	if (now - sp->refreshed_ms < 1000 && sp->refreshed_ms != 0) {
 		return SPOOL_EQUOTA;
 	}
-	sp.refreshed_ms = now;
-	spool_refresh();
-	return spool_over(n) ? SPOOL_EQUOTA : SPOOL_OK;
+	sp->refreshed_ms = now;
+	spool_refresh(sp);
+	return spool_over(sp, n) ? SPOOL_EQUOTA : SPOOL_OK;
 }
 
 uint64_t
-spool_next_seq(void)
+spool_next_seq(const struct spool *sp)
 {
-	return sp.next_seq;
+	return sp->next_seq;
 }
 
 uint64_t
-spool_durable_seq(void)
+spool_durable_seq(const struct spool *sp)
 {
-	return sp.durable_seq;
+	return sp->durable_seq;
 }
 
 void
-spool_usage(uint64_t *bytes, uint64_t *msgs)
+spool_usage(const struct spool *sp, uint64_t *bytes, uint64_t *msgs)
 {
-	*bytes = sp.bytes;
-	*msgs = sp.msgs;
+	*bytes = sp->bytes;
+	*msgs = sp->msgs;
 }
 
 /* Give up the active segment after a failed sync: cut what was not
  * durable, and never touch this file's page cache again. */
 static void
-spool_drop_active(void)
+spool_drop_active(struct spool *sp)
 {
-	if (sp.fd < 0) {
+	if (sp->fd < 0) {
 		return;
 	}
-	if (ftruncate(sp.fd, (off_t)sp.synced) < 0) {
+	if (ftruncate(sp->fd, (off_t)sp->synced) < 0) {
 		log_warn("spool: cannot cut back the failed tail");
 	}
-	sp.bytes -= sp.size - sp.synced;
-	sp.msgs -= sp.pending_msgs;
-	sp.pending_msgs = 0;
-	close(sp.fd);
-	sp.fd = -1;
+	sp->bytes -= sp->size - sp->synced;
+	sp->msgs -= sp->pending_msgs;
+	sp->pending_msgs = 0;
+	close(sp->fd);
+	sp->fd = -1;
 }
 
 void
-spool_sync(void)
+spool_sync(struct spool *sp)
 {
-	if (sp.written_seq == sp.durable_seq || sp.fd < 0) {
+	if (sp->written_seq == sp->durable_seq || sp->fd < 0) {
 		return;
 	}
 	fault_crash("sync");
-	if (fault_hit("fdatasync") ? (errno = EIO, 1) : fdatasync(sp.fd) < 0) {
+	if (fault_hit("fdatasync") ? (errno = EIO, 1) : fdatasync(sp->fd) < 0) {
 		log_warn("spool: fdatasync failed, %llu message(s) refused",
-		    (unsigned long long)sp.pending_msgs);
-		spool_drop_active();
+		    (unsigned long long)sp->pending_msgs);
+		spool_drop_active(sp);
 		return;
 	}
 	fault_crash("synced");	/* durable, not yet answered */
-	sp.durable_seq = sp.written_seq;
-	sp.synced = sp.size;
-	sp.pending_msgs = 0;
+	sp->durable_seq = sp->written_seq;
+	sp->synced = sp->size;
+	sp->pending_msgs = 0;
 }
 
 static enum spool_err
@@ -441,45 +297,45 @@ spool_errno(void)
 }
 
 static enum spool_err
-spool_new_segment(void)
+spool_new_segment(struct spool *sp)
 {
 	unsigned char hdr[SPOOL_SEG_HDR];
 	char name[40];
 	int fd;
 
-	if (sp.fd >= 0) {
-		spool_sync();	/* seal: what the old segment holds is durable */
-		if (sp.fd >= 0) {
-			close(sp.fd);
-			sp.fd = -1;
+	if (sp->fd >= 0) {
+		spool_sync(sp);	/* seal: what the old segment holds is durable */
+		if (sp->fd >= 0) {
+			close(sp->fd);
+			sp->fd = -1;
 		}
 	}
-	spool_seg_name(sp.next_seq, name, sizeof(name));
-	spool_seg_put_hdr(sp.next_seq, spool_now_ms(), hdr);
-	fd = openat(sp.dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
+	spool_seg_name(sp->next_seq, name, sizeof(name));
+	spool_seg_put_hdr(sp->next_seq, spool_now_ms(), hdr);
+	fd = openat(sp->dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		log_warn("spool: cannot create %s", name);
 		return spool_errno();
 	}
 	fault_crash("segment-created");	/* an empty file, no header */
 	if (write(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) || fdatasync(fd) < 0 ||
-	    (fault_crash("segment-headed"), fsync(sp.segdirfd) < 0)) {
+	    (fault_crash("segment-headed"), fsync(sp->segdirfd) < 0)) {
 		enum spool_err e = spool_errno();
 		log_warn("spool: cannot start %s", name);
 		close(fd);
-		unlinkat(sp.dirfd, name, 0);
+		unlinkat(sp->dirfd, name, 0);
 		return e;
 	}
-	sp.fd = fd;
-	sp.size = sp.synced = SPOOL_SEG_HDR;
-	sp.bytes += SPOOL_SEG_HDR;
-	sp.rotate = 0;
+	sp->fd = fd;
+	sp->size = sp->synced = SPOOL_SEG_HDR;
+	sp->bytes += SPOOL_SEG_HDR;
+	sp->rotate = 0;
 	log_info("spool segment=%s", name);
 	return SPOOL_OK;
 }
 
 enum spool_err
-spool_append(const struct spool_msg *m, uint64_t *seq)
+spool_append(struct spool *sp, const struct spool_msg *m, uint64_t *seq)
 {
 	static struct iovec iov[NOMX_IOV_MAX];
 	unsigned char hdr[SPOOL_REC_HDR], trl[SPOOL_REC_TRL];
@@ -492,16 +348,16 @@ spool_append(const struct spool_msg *m, uint64_t *seq)
 	r.env_len = (uint32_t)m->env_len;
 	r.body_len = (uint32_t)(m->received_len + m->body->len);
 	total = spool_rec_total(&r);
-	if ((e = spool_room(total)) != SPOOL_OK) {
+	if ((e = spool_room(sp, total)) != SPOOL_OK) {
 		return e;
 	}
-	if (sp.fd < 0 || sp.rotate ||
-	    (sp.size > SPOOL_SEG_HDR && sp.size + total > NOMX_SEG_MAX)) {
-		if ((e = spool_new_segment()) != SPOOL_OK) {
+	if (sp->fd < 0 || sp->rotate ||
+	    (sp->size > SPOOL_SEG_HDR && sp->size + total > NOMX_SEG_MAX)) {
+		if ((e = spool_new_segment(sp)) != SPOOL_OK) {
 			return e;
 		}
 	}
-	r.seq = sp.next_seq;
+	r.seq = sp->next_seq;
 	r.t_ms = spool_now_ms();
 	iov[niov++] = (struct iovec){ hdr, sizeof(hdr) };
 	iov[niov++] = (struct iovec){ (void *)m->env, m->env_len };
@@ -519,27 +375,27 @@ spool_append(const struct spool_msg *m, uint64_t *seq)
 	fault_crash("append");
 	if (fault_hit("writev")) {
 		/* A disk filling up mid-record: part of it lands, then ENOSPC. */
-		w = write(sp.fd, hdr, sizeof(hdr));
+		w = write(sp->fd, hdr, sizeof(hdr));
 		errno = ENOSPC;
 	} else {
-		w = writev(sp.fd, iov, (int)niov);
+		w = writev(sp->fd, iov, (int)niov);
 	}
 	if (w != (ssize_t)total) {
 		e = w < 0 ? spool_errno() : SPOOL_ENOSPC;
 		log_warn("spool: append of %llu bytes failed (wrote %zd)",
 		    (unsigned long long)total, w);
-		if (ftruncate(sp.fd, (off_t)sp.size) < 0) {
+		if (ftruncate(sp->fd, (off_t)sp->size) < 0) {
 			log_warn("spool: cannot cut back the failed append");
 		}
-		sp.rotate = e == SPOOL_EIO;
+		sp->rotate = e == SPOOL_EIO;
 		return e;
 	}
 	fault_crash("appended");	/* in the page cache, not synced */
-	sp.size += total;
-	sp.bytes += total;
-	sp.msgs++;
-	sp.pending_msgs++;
-	sp.written_seq = r.seq;
-	*seq = sp.next_seq++;
+	sp->size += total;
+	sp->bytes += total;
+	sp->msgs++;
+	sp->pending_msgs++;
+	sp->written_seq = r.seq;
+	*seq = sp->next_seq++;
 	return SPOOL_OK;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The daemon's side of the spool: one append-only log of segments.
+ * The daemon's side of the spool: one append-only log of segments in
+ * the spool folder (spool_dir.h).  The caller owns the struct spool;
+ * nothing here is global, so a process (or a test) may hold several.
  *
  * Contract: spool_append() writes a whole record with one writev but
  * does not sync; spool_sync() (once per loop pass: group commit) makes
@@ -17,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "spool_ack.h"
 #include "stage.h"
 
 enum spool_err {
@@ -24,6 +27,22 @@ enum spool_err {
 	SPOOL_EQUOTA,	/* quota or free-space reserve: 452 4.3.1 */
 	SPOOL_ENOSPC,	/* the filesystem is full: 452 4.3.1 */
 	SPOOL_EIO,	/* write failed: 451 4.3.0 */
+};
+
+struct spool {
+	int dirfd, segdirfd, lockfd;
+	int fd;			/* active segment, -1 = none (make one) */
+	uint64_t size;		/* its size */
+	uint64_t synced;	/* its durable size */
+	uint64_t next_seq;
+	uint64_t written_seq;	/* last appended */
+	uint64_t durable_seq;	/* last made durable */
+	uint64_t pending_msgs;	/* appended since the last sync */
+	uint64_t bytes;		/* all segments */
+	uint64_t msgs;		/* all records not acknowledged */
+	int rotate;		/* start a new segment before the next append */
+	struct spool_ack ack;	/* what the collector has acknowledged */
+	int64_t refreshed_ms;	/* when usage was last re-read from disk */
 };
 
 struct spool_msg {
@@ -43,31 +62,34 @@ struct spool_msg {
  * With wait, waits for the lock (inetd mode: one short session after
  * another) instead of refusing.
  */
-void spool_open(const char *dir, int wait);
+void spool_open(struct spool *sp, const char *dir, int wait);
+
+/* Sync what is pending, let go of the lock and the descriptors. */
+void spool_close(struct spool *sp);
 
 /* Give the spool folder and everything in it to uid/gid (before a
  * privilege drop); 0 or -1 with errno (EPERM: the folder belongs to
  * someone other than root or uid). */
-int spool_chown(unsigned uid, unsigned gid);
+int spool_chown(struct spool *sp, unsigned uid, unsigned gid);
 
 /* Is there room for a message of about n bytes?  SPOOL_OK or
  * SPOOL_EQUOTA.  Checks quota and the free-space reserve. */
-enum spool_err spool_room(uint64_t n);
+enum spool_err spool_room(struct spool *sp, uint64_t n);
 
 /* The seq the next spool_append will use (for the Received: header). */
-uint64_t spool_next_seq(void);
+uint64_t spool_next_seq(const struct spool *sp);
 
 /* Append a record; *seq gets its sequence number.  Not yet durable. */
-enum spool_err spool_append(const struct spool_msg *m, uint64_t *seq);
+enum spool_err spool_append(struct spool *sp, const struct spool_msg *m, uint64_t *seq);
 
 /* Group commit: one fdatasync for everything appended since the last
  * call.  Cheap when nothing is pending. */
-void spool_sync(void);
+void spool_sync(struct spool *sp);
 
 /* Highest seq known durable. */
-uint64_t spool_durable_seq(void);
+uint64_t spool_durable_seq(const struct spool *sp);
 
 /* Usage, for status lines and the tests. */
-void spool_usage(uint64_t *bytes, uint64_t *msgs);
+void spool_usage(const struct spool *sp, uint64_t *bytes, uint64_t *msgs);
 
 #endif

@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * The acknowledgement file, the device's ID and SECRET, and the export
+ * tokens (formats in spool_ack.h): reading the newest valid slot,
+ * writing the other one durably, and checking that an ack names an
+ * export this device made.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +20,7 @@
 #include "frame.h"
 #include "le.h"
 #include "spool_ack.h"
+#include "text.h"
 
 int
 spool_ack_read(int dirfd, struct spool_ack *a)
@@ -147,14 +154,12 @@ spool_secret(int dirfd, unsigned char key[SPOOL_SECRET_LEN])
 int
 spool_dev_id(int dirfd, char id[17])
 {
-	unsigned char raw[8];
+	unsigned char raw[SPOOL_ID_LEN];
 
-	if (spool_read_hex(dirfd, "ID", raw, sizeof(raw)) < 0) {
+	if (spool_read_hex(dirfd, SPOOL_ID_FILE, raw, sizeof(raw)) < 0) {
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(raw); i++) {
-		snprintf(id + 2 * i, 3, "%02x", raw[i]);
-	}
+	hex_put(id, raw, sizeof(raw));
 	return 0;
 }
 
@@ -173,9 +178,7 @@ spool_token_mac(const unsigned char key[SPOOL_SECRET_LEN], const char *dev, uint
 	br_hmac_init(&hc, &kc, 0);
 	br_hmac_update(&hc, msg, (size_t)n);
 	br_hmac_out(&hc, mac);
-	for (int i = 0; i < 8; i++) {
-		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-	}
+	hex_put(hex, mac, 8);
 }
 
 void

@@ -20,10 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SPOOL_ACK_FILE "ACK"
+#include "spool_dir.h"
+
 #define SPOOL_ACK_SLOT 32
-#define SPOOL_SECRET_FILE "SECRET"
-#define SPOOL_SECRET_LEN 16
 
 struct spool_ack {
 	uint64_t epoch;

@@ -2,7 +2,7 @@
 /*
  * The on-flash formats: segment header, record header and trailer, and
  * the envelope (a list of type-length-value fields).  All integers are
- * little-endian.  See README "Spool format".
+ * little-endian.  See nomx-spool(5).
  *
  *  segment header (32): "NMXS" u16 version u16 flags u64 first_seq
  *                       u64 created_ms u32 reserved u32 crc32c(0..27)

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "spool_dir.h"
 #include "spool_scan.h"
 
 static unsigned char scan_env[SPOOL_ENV_MAX];
@@ -103,66 +103,6 @@ spool_scan_seg(int fd, off_t size, spool_rec_fn *fn, void *ctx, int *torn, uint6
 	return off;
 }
 
-/* getdents64's record, read straight from the kernel: opendir() would
- * bring malloc and qsort() more code than the sort below. */
-struct scan_dirent {
-	uint64_t ino;
-	int64_t off;
-	unsigned short reclen;
-	unsigned char type;
-	char name[];
-};
-
-/* Segment names are "%016llx.nmx"; anything else in seg/ is ignored. */
-static int
-scan_seg_first(const char *name, uint64_t *first)
-{
-	char *end;
-
-	if (strlen(name) != 20 || strcmp(name + 16, ".nmx") != 0) {
-		return 0;
-	}
-	*first = strtoull(name, &end, 16);
-	return end == name + 16;
-}
-
-size_t
-spool_scan_list(int dirfd, uint64_t *firsts, size_t max)
-{
-	static _Alignas(8) char buf[2048];
-	int fd = openat(dirfd, SPOOL_SEG_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	size_t n = 0;
-	long got;
-
-	if (fd < 0) {
-		return 0;
-	}
-	while (n < max && (got = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
-		for (long off = 0; off < got && n < max;) {
-			struct scan_dirent *e = (struct scan_dirent *)(buf + off);
-			uint64_t v;
-
-			if (scan_seg_first(e->name, &v)) {
-				/* insertion sort: little code, and n <= SPOOL_MAX_SEGS */
-				size_t i = n++;
-				for (; i > 0 && firsts[i - 1] > v; i--) {
-					firsts[i] = firsts[i - 1];
-				}
-				firsts[i] = v;
-			}
-			off += e->reclen;
-		}
-	}
-	close(fd);
-	return n;
-}
-
-void
-spool_seg_name(uint64_t first_seq, char *buf, size_t len)
-{
-	snprintf(buf, len, SPOOL_SEG_DIR "/%016llx.nmx", (unsigned long long)first_seq);
-}
-
 /* Stops the whole walk once the callback asks to. */
 struct scan_all {
 	spool_rec_fn *fn;
@@ -182,9 +122,9 @@ scan_all_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned char *
 int
 spool_scan_all(int dirfd, uint64_t from, spool_rec_fn *fn, void *ctx)
 {
-	static uint64_t firsts[SPOOL_MAX_SEGS];
+	const struct spool_segs *segs = spool_dir_segments(dirfd);
 	struct scan_all a = { fn, ctx, 0 };
-	size_t n = spool_scan_list(dirfd, firsts, SPOOL_MAX_SEGS);
+	size_t n = segs->n;
 	char name[40];
 
 	for (size_t i = 0; i < n && !a.stop; i++) {
@@ -192,10 +132,10 @@ spool_scan_all(int dirfd, uint64_t from, spool_rec_fn *fn, void *ctx)
 		uint64_t seq = 0;
 		int torn, fd;
 
-		if (i + 1 < n && firsts[i + 1] <= from) {
+		if (i + 1 < n && segs->first[i + 1] <= from) {
 			continue;	/* wholly before from */
 		}
-		spool_seg_name(firsts[i], name, sizeof(name));
+		spool_seg_name(segs->first[i], name, sizeof(name));
 		if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC)) < 0) {
 			if (errno == ENOENT) {
 				continue;	/* acknowledged and removed meanwhile */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Reading the spool: listing segments in order and walking the valid
- * records of one.  Used by recovery at start, by `nomx spool`, and
+ * Reading the spool: walking the valid records of a segment, or of
+ * all of them in order (the list is spool_dir.h's).  Used by recovery at start, by `nomx spool`, and
  * (read-only, no lock) while the daemon appends: a record still being
  * written fails its checks and is simply not there yet.
  */
@@ -12,11 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "spool_dir.h"
 #include "spool_rec.h"
-
-#define SPOOL_SEG_DIR "seg"
-/* Most segments a spool may hold (segments are ~NOMX_SEG_MAX each). */
-#define SPOOL_MAX_SEGS 4096
 
 /* Called for each valid record; env is valid during the call only and
  * the body is body_len bytes at body_off in fd.  Return 0 to go on,
@@ -33,12 +30,6 @@ typedef int spool_rec_fn(void *ctx, int fd, const struct spool_rec *r,
  */
 off_t spool_scan_seg(int fd, off_t size, spool_rec_fn *fn, void *ctx, int *torn,
     uint64_t *last_seq);
-
-/* The segments in dirfd/seg, sorted by first seq; returns the count. */
-size_t spool_scan_list(int dirfd, uint64_t *firsts, size_t max);
-
-/* "seg/%016llx.nmx" into buf (at least 32 bytes). */
-void spool_seg_name(uint64_t first_seq, char *buf, size_t len);
 
 /* Walk every valid record of every segment that may hold seqs >= from
  * (0: all), in order, until fn returns non-zero.  0, or -1 with the

@@ -30,7 +30,6 @@
 #include "spooltool.h"
 #include "utc.h"
 
-static uint64_t tool_segs[SPOOL_MAX_SEGS];
 
 struct tool_ctx {
 	uint64_t want;		/* cat: the seq; ls: 0 */
@@ -143,7 +142,8 @@ tool_status(int dirfd)
 	struct stat st;
 	char dev[17] = "(none)", name[40], when[32] = "-";
 	uint64_t bytes = 0;
-	size_t n = spool_scan_list(dirfd, tool_segs, SPOOL_MAX_SEGS);
+	const struct spool_segs *segs = spool_dir_segments(dirfd);
+	size_t n = segs->n;
 
 	if (spool_ack_read(dirfd, &ack) < 0) {
 		fprintf(stderr, "nomx: spool ACK: %s\n", strerror(errno));
@@ -151,7 +151,7 @@ tool_status(int dirfd)
 	}
 	spool_dev_id(dirfd, dev);
 	for (size_t i = 0; i < n; i++) {
-		spool_seg_name(tool_segs[i], name, sizeof(name));
+		spool_seg_name(segs->first[i], name, sizeof(name));
 		if (fstatat(dirfd, name, &st, 0) == 0) {
 			bytes += (uint64_t)st.st_size;
 		}
@@ -186,26 +186,25 @@ tool_status(int dirfd)
 static int
 tool_fsck(int dirfd, int repair)
 {
-	size_t n = spool_scan_list(dirfd, tool_segs, SPOOL_MAX_SEGS);
+	const struct spool_segs *segs = spool_dir_segments(dirfd);
 	struct spool_ack ack;
 	int problems = 0, lock = -1;
 	char name[40];
 
 	if (repair) {
-		lock = openat(dirfd, "LOCK", O_RDWR | O_CLOEXEC);
-		if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		if ((lock = spool_dir_lock(dirfd)) < 0) {
 			fprintf(stderr, "nomx: spool fsck --repair: the daemon is running (LOCK); "
 			    "stop it first\n");
 			return NOMX_EXIT_SYSTEM;
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < segs->n; i++) {
 		struct stat st;
 		uint64_t seq = 0;
 		int torn = 0, fd;
 		off_t end;
 
-		spool_seg_name(tool_segs[i], name, sizeof(name));
+		spool_seg_name(segs->first[i], name, sizeof(name));
 		if ((fd = openat(dirfd, name, (repair ? O_RDWR : O_RDONLY) | O_CLOEXEC)) < 0 ||
 		    fstat(fd, &st) < 0) {
 			printf("%s: cannot open: %s\n", name, strerror(errno));
@@ -220,7 +219,7 @@ tool_fsck(int dirfd, int repair)
 			printf("%s: %lld bytes after the last valid record (seq %llu)%s\n", name,
 			    (long long)(st.st_size - end), (unsigned long long)seq,
 			    repair ? ": cut" : "");
-			if (repair && (ftruncate(fd, end) < 0 || fdatasync(fd) < 0)) {
+			if (repair && spool_dir_cut(fd, end) < 0) {
 				printf("%s: cannot cut: %s\n", name, strerror(errno));
 				problems++;
 			}
@@ -270,7 +269,7 @@ spooltool_main(const char *spooldir, int argc, char **argv)
 		return export_main(spooldir, argc - 1, argv + 1);
 	}
 	if (strcmp(argv[0], "ack") == 0) {
-		return ack_main(spooldir, argc - 1, argv + 1);
+		return export_ack_main(spooldir, argc - 1, argv + 1);
 	}
 	if ((dirfd = open(spooldir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		fprintf(stderr, "nomx: spool %s: %s\n", spooldir, strerror(errno));

@@ -9,7 +9,7 @@ build/bench; nothing system-wide is touched (as root, one system user
 and group, nomxbench/nomxbenchd, are added for Postfix's mail_owner).
 
 Prints a table, writes build/bench/results.json and results.md, and
-puts results.md into README.md between the bench markers."""
+puts results.md into tests/bench/RESULTS.md between the bench markers."""
 import json
 import os
 import platform
@@ -36,26 +36,12 @@ REPS = int(os.environ.get("BENCH_REPS", "3"))
 CELLS = [(1024, 1, 300), (1024, 20, 1000), (65536, 1, 100), (65536, 20, 300)]
 ROOT = os.geteuid() == 0
 
+sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
+from ports import free_port, wait_port  # noqa: E402
+
 
 def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("port %d did not open" % port)
 
 
 def tree(pid):
@@ -545,14 +531,14 @@ def report(res, extra, servers, took):
         json.dump({"date": date, "cores": cores, "cells": res, "extra": extra}, f, indent=1)
     with open(os.path.join(OUT, "results.md"), "w") as f:
         f.write(md)
-    readme = os.path.join(TOP, "README.md")
-    text = open(readme).read()
+    results = os.path.join(TOP, "tests", "bench", "RESULTS.md")
+    text = open(results).read()
     a, b = "<!-- bench:start -->\n", "<!-- bench:end -->"
     if a in text and b in text:
         text = text[:text.index(a) + len(a)] + md + text[text.index(b):]
-        with open(readme, "w") as f:
+        with open(results, "w") as f:
             f.write(text)
-        print("README.md performance section updated")
+        print("tests/bench/RESULTS.md updated")
 
 
 if __name__ == "__main__":

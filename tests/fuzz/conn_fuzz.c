@@ -35,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_FAIL(why) (fprintf(stderr, "conn_fuzz: %s\n", (why)), __builtin_trap())
 
 static int lfd = -1;
+static struct spool spool;
 static struct sockaddr_in laddr;
 
 static void
@@ -46,7 +47,8 @@ setup(void)
 	log_open(1);	/* no log noise on the fuzzer's stderr */
 	signal(SIGPIPE, SIG_IGN);	/* as the daemon does */
 	tls_peer_server_setup(dir);
-	spool_open(dir, 0);
+	spool_open(&spool, dir, 0);
+	conn_init(&spool);
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	laddr.sin_family = AF_INET;
 	laddr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -72,7 +74,7 @@ server_pass(int64_t now)
 		conn_accept(lfd, 1, now);
 	}
 	conn_handle_all(pfd + 1, n - 1, now);
-	spool_sync();
+	spool_sync(&spool);
 	conn_after_commit(now);
 	conn_deadlines(now);
 }

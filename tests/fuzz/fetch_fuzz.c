@@ -6,17 +6,21 @@
  * `nomx spool export`; each input is a list of damages to that stream
  * (a line dropped, repeated, swapped with the next, a bit flipped, a
  * line cut short, a noise line inserted), and the damaged stream goes
- * through fetch.c's own line handling, included here because it is
- * static.  Only the output is this file's: it records what fetch
- * delivers.  Invariants: every message delivered is exactly the one
+ * through fetch_stream.c, the collector's reassembly, with a delivery
+ * function that records what it delivers.  Invariants: every message delivered is exactly the one
  * stored under that sequence number (envelope and bytes), in rising
  * order, and the undamaged stream delivers all six and ends clean.
  */
-#include "../../src/fetch.c"
-
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "export.h"
+#include "fetch_stream.h"
+#include "log.h"
 #include "spool.h"
 #include "stage.h"
 
@@ -37,27 +41,13 @@ static size_t stream_len[MAX_LINES], nlines;
 static uint64_t last_delivered;
 static unsigned delivered;
 
-/* The output layer, recording instead of writing a Maildir. */
-int
-fetch_out_init(enum fetch_out_kind kind, const char *target, const char *state)
-{
-	(void)kind, (void)target, (void)state;
-	return 0;
-}
-
-uint64_t
-fetch_out_done(const char *dev)
-{
-	(void)dev;
-	return last_delivered;
-}
-
-int
-fetch_out_deliver(const char *dev, const struct fetch_msg *m)
+/* The delivery: checked against what was stored, and recorded. */
+static int
+deliver(void *ctx, const char *dev, const struct fetch_msg *m)
 {
 	static unsigned char buf[8192];
 
-	(void)dev;
+	(void)ctx, (void)dev;
 	if (m->seq < 1 || m->seq > NMSG || m->seq <= last_delivered) {
 		FUZZ_FAIL("a sequence number out of order or never stored");
 	}
@@ -78,6 +68,7 @@ static void
 setup(void)
 {
 	static char dir[] = "/tmp/nomx-fuzz-fetch-XXXXXX";
+	static struct spool spool;
 	static char text[NMSG + 1][8192];
 	static const char received[] = "Received: from fuzz\r\n";
 	char out[64];
@@ -85,11 +76,10 @@ setup(void)
 	int saved;
 
 	log_open(1);
-	fx.quiet = 1;
 	if (mkdtemp(dir) == NULL) {
 		abort();
 	}
-	spool_open(dir, 0);
+	spool_open(&spool, dir, 0);
 	for (uint64_t seq = 1; seq <= NMSG; seq++) {
 		struct stage body = { 0 };
 		size_t n = 0, env_len = 0;
@@ -119,12 +109,12 @@ setup(void)
 		stage_append(&body, text[seq], n);
 		struct spool_msg m = { .env = orig[seq].env, .env_len = env_len, .received = received,
 		    .received_len = sizeof(received) - 1, .body = &body };
-		if (spool_append(&m, &got) != SPOOL_OK || got != seq) {
+		if (spool_append(&spool, &m, &got) != SPOOL_OK || got != seq) {
 			abort();
 		}
 		stage_reset(&body);
 	}
-	spool_sync();
+	spool_sync(&spool);
 	/* The real export, its stdout into a file, then into lines. */
 	snprintf(out, sizeof(out), "%s/stream", dir);
 	fflush(stdout);
@@ -211,12 +201,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 	}
-	memset(&fs, 0, sizeof(fs));
 	fs.body_fd = body_fd;
+	fs.deliver = deliver;
+	fetch_stream_reset(&fs);
 	last_delivered = 0;
 	delivered = 0;
 	for (size_t i = 0; i < n && !done; i++) {
-		done = fetch_line(&fs, lines[i], len[i]);
+		done = fetch_stream_line(&fs, lines[i], len[i]);
 	}
 	if (size < 3 && (!done || !fs.ended || fs.damaged || delivered != NMSG)) {
 		FUZZ_FAIL("the undamaged stream did not deliver every message");

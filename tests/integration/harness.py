@@ -21,19 +21,7 @@ HOST = "mail.example.com"
 # How long to wait for a condition before calling it a failure.
 WAIT = 60 if RUNNER else 20
 
-_next_port = [20000 + (os.getpid() % 2000) * 10]
-
-
-def free_port():
-    while True:
-        _next_port[0] += 1
-        p = _next_port[0]
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", p))
-                return p
-            except OSError:
-                continue
+from ports import free_port  # noqa: F401  (the tests take it from here)
 
 
 def nomx_cmd(*args, binary=None):
@@ -399,7 +387,7 @@ class Skip(Exception):
 
 
 def read_spool(spool):
-    """Parse the segment files directly (README "Spool format"): yields
+    """Parse the segment files directly (nomx-spool(5)): yields
     (seq, envelope fields, body) for every record whose framing checks.
     An independent reader of the documented format; the CRCs are left to
     `nomx spool`, which the tests also run."""

@@ -3,21 +3,21 @@
  * The spool record codec and the recovery scan: a segment with three
  * records is damaged every way a crash or power cut can damage it
  * (truncated at every byte, zero-filled tail, garbage tail, a flipped
- * bit) and the scan must keep exactly the intact records.  The spool's
- * state is global, so each spool_open runs in a child process.
+ * bit) and the scan must keep exactly the intact records.  Each test
+ * opens and closes its own struct spool.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../config.h"
 #include "check.h"
 #include "spool.h"
 #include "spool_rec.h"
+#include "spool_dir.h"
 #include "spool_scan.h"
 #include "stage.h"
 
@@ -37,37 +37,32 @@ seg_path(const char *d, char *buf, size_t len)
 	return buf;
 }
 
-/* In a child: open the spool at d, append n messages, sync. */
+/* Open the spool at d, append n messages, sync, close. */
 static void
 write_spool(const char *d, int n)
 {
-	pid_t pid = fork();
-	int st;
+	struct spool sp;
+	unsigned char env[128];
+	size_t env_len = 0;
 
-	if (pid == 0) {
-		unsigned char env[128];
-		size_t env_len = 0;
-		spool_open(d, 0);
-		spool_env_put(env, sizeof(env), &env_len, SPOOL_ENV_FROM, "a@b", 3);
-		spool_env_put(env, sizeof(env), &env_len, SPOOL_ENV_RCPT, "bob@x", 5);
-		for (int i = 0; i < n; i++) {
-			struct stage body = { 0 };
-			char text[64];
-			uint64_t seq;
-			int len = snprintf(text, sizeof(text), "Subject: %d\r\n\r\nbody %d\r\n", i, i);
-			struct spool_msg m = { .env = env, .env_len = env_len, .received = "R: x\r\n",
-			    .received_len = 6, .body = &body };
-			stage_append(&body, text, (size_t)len);
-			if (spool_append(&m, &seq) != SPOOL_OK || seq != (uint64_t)i + 1) {
-				_exit(3);
-			}
-			stage_reset(&body);
-		}
-		spool_sync();
-		_exit(spool_durable_seq() == (uint64_t)n ? 0 : 4);
+	spool_open(&sp, d, 0);
+	spool_env_put(env, sizeof(env), &env_len, SPOOL_ENV_FROM, "a@b", 3);
+	spool_env_put(env, sizeof(env), &env_len, SPOOL_ENV_RCPT, "bob@x", 5);
+	for (int i = 0; i < n; i++) {
+		struct stage body = { 0 };
+		char text[64];
+		uint64_t seq = 0;
+		int len = snprintf(text, sizeof(text), "Subject: %d\r\n\r\nbody %d\r\n", i, i);
+		struct spool_msg m = { .env = env, .env_len = env_len, .received = "R: x\r\n",
+		    .received_len = 6, .body = &body };
+		stage_append(&body, text, (size_t)len);
+		CHECK(spool_append(&sp, &m, &seq) == SPOOL_OK && seq == (uint64_t)i + 1,
+		    "append %d: seq %llu", i, (unsigned long long)seq);
+		stage_reset(&body);
 	}
-	waitpid(pid, &st, 0);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "write_spool child failed: status %d", st);
+	spool_sync(&sp);
+	CHECK_INT(spool_durable_seq(&sp), n);
+	spool_close(&sp);
 }
 
 static char *
@@ -233,9 +228,8 @@ static void
 recovery_cuts_tail_and_continues(void)
 {
 	char d2[256], p[300], buf[sizeof(clean)];
+	struct spool sp;
 	struct stat st;
-	pid_t pid;
-	int status;
 
 	setup_clean();
 	snprintf(d2, sizeof(d2), "%s/recover", dir);
@@ -244,13 +238,9 @@ recovery_cuts_tail_and_continues(void)
 	mkdir(p, 0700);
 	memcpy(buf, clean, clean_len);
 	spit(seg_path(d2, p, sizeof(p)), buf, (size_t)ends[3] - 5);	/* torn record 3 */
-	pid = fork();
-	if (pid == 0) {
-		spool_open(d2, 0);
-		_exit(spool_next_seq() == 3 ? 0 : 5);
-	}
-	waitpid(pid, &status, 0);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "recovery child: %d", status);
+	spool_open(&sp, d2, 0);
+	CHECK_INT(spool_next_seq(&sp), 3);
+	spool_close(&sp);
 	CHECK(stat(seg_path(d2, p, sizeof(p)), &st) == 0 && st.st_size == ends[2],
 	    "after recovery size %lld, want %lld", (long long)st.st_size, (long long)ends[2]);
 }
@@ -303,7 +293,7 @@ stage_exhaustion(void)
 static void
 segment_list_sorted(void)
 {
-	static uint64_t firsts[SPOOL_MAX_SEGS];
+	const struct spool_segs *segs;
 	static const char *const junk[] = { "seg/x.nmx", "seg/00000000000000zz.nmx",
 	    "seg/0000000000000001.nmx.tmp", "seg/000000000000001.nmx", "seg/README" };
 	char path[300];
@@ -324,13 +314,13 @@ segment_list_sorted(void)
 		close(open(path, O_CREAT | O_WRONLY, 0600));
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
-	n = spool_scan_list(dfd, firsts, SPOOL_MAX_SEGS);
+	segs = spool_dir_segments(dfd);
+	n = segs->n;
 	CHECK_INT(n, 300);
 	for (size_t i = 1; i < n; i++) {
-		CHECK(firsts[i - 1] < firsts[i], "out of order at %zu", i);
-		CHECK(firsts[i] / 1000 == i, "segment %zu missing", i);
+		CHECK(segs->first[i - 1] < segs->first[i], "out of order at %zu", i);
+		CHECK(segs->first[i] / 1000 == i, "segment %zu missing", i);
 	}
-	CHECK_INT(spool_scan_list(dfd, firsts, 10), 10);	/* the caller sees "full" */
 	close(dfd);
 }
 

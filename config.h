@@ -157,6 +157,25 @@
 #define NOMX_MAX_ERRORS 20
 #endif
 
+/* A bare LF inside the message of a client whose commands end in CRLF
+ * (RFC 5321 2.3.8) never ends a line there, so it can never end DATA
+ * early (the SMTP smuggling attacks).  0: refuse the message (550
+ * 5.6.0); 1: store it with the bare LF made CRLF, as Postfix's
+ * smtpd_forbid_bare_newline = normalize does.  Clients whose commands
+ * end in a bare LF are LF clients: for them a LF always ends a line
+ * (README "What nomx accepts"). */
+#ifndef NOMX_BARE_LF_NORMALIZE
+#define NOMX_BARE_LF_NORMALIZE 0
+#endif
+
+/* 1: MAIL FROM and RCPT TO need their angle brackets (RFC 5321).  0:
+ * "MAIL FROM:ups@example.com", which many devices send, is taken as if
+ * bracketed, as Postfix does by default (strict_rfc821_envelopes = no);
+ * the recipient rules apply to it exactly as to the bracketed form. */
+#ifndef NOMX_STRICT_ENVELOPES
+#define NOMX_STRICT_ENVELOPES 0
+#endif
+
 /* Received: headers already in a message beyond which it is refused as
  * a mail loop (554 5.4.6; RFC 5321 6.3). */
 #ifndef NOMX_MAX_RECEIVED

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "data.h"
+#include "text.h"
 
 enum {
 	DATA_BOL,	/* at the start of a line */
@@ -18,18 +19,13 @@ enum {
 };
 
 void
-data_init(struct data_dec *d, int dot_stuffed)
+data_init(struct data_dec *d, int dot_stuffed, enum data_lf lf)
 {
 	memset(d, 0, sizeof(*d));
 	d->state = DATA_BOL;
 	d->dot_stuffed = dot_stuffed;
+	d->lf = lf;
 	d->in_header = 1;
-}
-
-static int
-data_lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
 /* Watch the header section go by: count Received: fields.  Looks only
@@ -47,7 +43,7 @@ data_scan_header(struct data_dec *d, const char *p, size_t n)
 			continue;
 		}
 		if (d->hdr_len < sizeof(d->hdr)) {
-			d->hdr[d->hdr_len++] = (char)data_lower((unsigned char)c);
+			d->hdr[d->hdr_len++] = (char)ascii_lower((unsigned char)c);
 			if (d->hdr_len == sizeof(d->hdr) && memcmp(d->hdr, "received:", 9) == 0) {
 				d->received++;
 			}
@@ -103,9 +99,13 @@ data_decode(struct data_dec *d, const char *in, size_t len, int *done,
 			if (i < len) {
 				if (in[i] == '\r') {
 					d->state = DATA_CR;
-				} else {
+				} else if (d->lf == DATA_LF_REFUSE) {
 					d->bare_eol = 1;	/* bare LF: not a line end */
 					data_emit(d, "\n", 1, sink, ctx);
+				} else {
+					/* Stored as CRLF; a line end only for an LF client. */
+					data_emit(d, "\r\n", 2, sink, ctx);
+					d->state = d->lf == DATA_LF_LINE_END ? DATA_BOL : DATA_MID;
 				}
 				i++;
 			}
@@ -142,6 +142,9 @@ data_decode(struct data_dec *d, const char *in, size_t len, int *done,
 			if (c == '\r') {
 				d->state = DATA_DOT_CR;
 				i++;
+			} else if (c == '\n' && d->lf == DATA_LF_LINE_END) {
+				*done = 1;	/* <LF>.<LF> from an LF client */
+				return i + 1;
 			} else {
 				/* A stuffed dot: drop it, the line goes on. */
 				d->state = DATA_MID;

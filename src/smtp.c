@@ -16,12 +16,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "auth.h"
 #include "base64.h"
 #include "log.h"
 #include "smtp.h"
+#include "text.h"
 
 static const char smtp_host[] = NOMX_HOSTNAME;
 
@@ -76,6 +76,7 @@ smtp_open(struct smtp_session *s, unsigned id, const char *ip, unsigned flags, i
 	snprintf(s->client_ip, sizeof(s->client_ip), "%s", ip);
 	s->helo[0] = '\0';
 	s->ehlo = 0;
+	s->lf_client = 0;
 	s->errors = 0;
 	s->in_len = 0;
 	s->out_len = 0;
@@ -182,6 +183,33 @@ smtp_addr_reply(enum addr_result r)
 	return REPLY_BAD_ADDR;
 }
 
+/* The path after "FROM:" or "TO:", with its brackets: "addr rest" is
+ * taken as "<addr> rest" unless NOMX_STRICT_ENVELOPES (many devices
+ * leave them out).  0, or -1 when there is no path at all. */
+static int
+smtp_path(const char **p, size_t *len)
+{
+	static char buf[NOMX_LINE_MAX + 2];
+	size_t n = 0;
+
+	if (*len > 0 && **p == '<') {
+		return 0;
+	}
+	if (NOMX_STRICT_ENVELOPES || *len == 0) {
+		return -1;
+	}
+	while (n < *len && (*p)[n] != ' ') {
+		n++;
+	}
+	buf[0] = '<';
+	memcpy(buf + 1, *p, n);
+	buf[n + 1] = '>';
+	memcpy(buf + n + 2, *p + n, *len - n);
+	*p = buf;
+	*len += 2;
+	return 0;
+}
+
 static void
 smtp_do_mail(struct smtp_session *s, const struct smtp_cmd *c)
 {
@@ -202,7 +230,7 @@ smtp_do_mail(struct smtp_session *s, const struct smtp_cmd *c)
 		smtp_error(s, REPLY_AUTH_REQUIRED);
 		return;
 	}
-	if (smtp_cmd_path_arg(&p, &len, "FROM:") < 0 || len == 0 || p[0] != '<') {
+	if (smtp_cmd_path_arg(&p, &len, "FROM:") < 0 || smtp_path(&p, &len) < 0) {
 		smtp_error(s, REPLY_MAIL_SYNTAX);
 		return;
 	}
@@ -271,7 +299,7 @@ smtp_do_rcpt(struct smtp_session *s, const struct smtp_cmd *c)
 		smtp_error(s, REPLY_NEED_MAIL);
 		return;
 	}
-	if (smtp_cmd_path_arg(&p, &len, "TO:") < 0 || len == 0 || p[0] != '<') {
+	if (smtp_cmd_path_arg(&p, &len, "TO:") < 0 || smtp_path(&p, &len) < 0) {
 		smtp_error(s, REPLY_RCPT_SYNTAX);
 		return;
 	}
@@ -325,6 +353,14 @@ smtp_sink(void *ctx, const char *p, size_t n)
 	}
 }
 
+/* How the content of this client's messages treats a bare LF. */
+static enum data_lf
+smtp_lf_mode(const struct smtp_session *s)
+{
+	return s->lf_client ? DATA_LF_LINE_END :
+	    NOMX_BARE_LF_NORMALIZE ? DATA_LF_NORMALIZE : DATA_LF_REFUSE;
+}
+
 static void
 smtp_do_data(struct smtp_session *s, const struct smtp_cmd *c)
 {
@@ -337,7 +373,7 @@ smtp_do_data(struct smtp_session *s, const struct smtp_cmd *c)
 	} else if (s->nrcpt == 0) {
 		smtp_error(s, REPLY_NEED_RCPT);
 	} else {
-		data_init(&s->dec, 1);
+		data_init(&s->dec, 1, smtp_lf_mode(s));
 		smtp_reply(s, REPLY_DATA_GO);
 		smtp_enter(s, SMTP_S_DATA);
 	}
@@ -356,7 +392,7 @@ smtp_do_bdat(struct smtp_session *s, const struct smtp_cmd *c)
 		return;
 	}
 	if (!s->bdat) {
-		data_init(&s->dec, 0);
+		data_init(&s->dec, 0, smtp_lf_mode(s));
 		s->bdat = 1;
 		if (!s->mail) {
 			s->tx_error = REPLY_NEED_MAIL;
@@ -500,8 +536,8 @@ smtp_do_auth(struct smtp_session *s, const struct smtp_cmd *c)
 	size_t mlen = sp ? (size_t)(sp - mech) : c->arg_len;
 	const char *init = sp ? sp + 1 : NULL;
 	size_t ilen = sp ? c->arg_len - mlen - 1 : 0;
-	int plain = mlen == 5 && strncasecmp(mech, "PLAIN", 5) == 0;
-	int login = mlen == 5 && strncasecmp(mech, "LOGIN", 5) == 0;
+	int plain = ascii_is(mech, mlen, "PLAIN");
+	int login = ascii_is(mech, mlen, "LOGIN");
 
 	if (!NOMX_AUTH) {
 		smtp_error(s, REPLY_NOT_IMPL);
@@ -679,6 +715,8 @@ smtp_take_line(struct smtp_session *s, size_t *off)
 	}
 	if (len > 0 && start[len - 1] == '\r') {
 		len--;
+	} else {
+		s->lf_client = 1;	/* for the rest of the session */
 	}
 	if (s->state == SMTP_S_AUTH) {
 		smtp_auth_step(s, s->auth_step, start, len);

@@ -68,6 +68,7 @@ struct smtp_session {
 	char client_ip[48];
 	char helo[256];
 	int ehlo;		/* EHLO (1) or HELO (0) was given */
+	int lf_client;		/* a command line ended in a bare LF (data.h) */
 	unsigned errors;
 
 	/* The transaction. */

@@ -25,11 +25,12 @@ sink_fn(void *ctx, const char *p, size_t n)
 /* Feed in[] to a DATA decoder in pieces of `step` bytes; returns the
  * offset just past the end of data, or -1 if it never ended. */
 static long
-feed(struct data_dec *d, struct sink *s, const char *in, size_t len, size_t step)
+feed_lf(struct data_dec *d, struct sink *s, const char *in, size_t len, size_t step,
+    enum data_lf lf)
 {
 	size_t off = 0;
 
-	data_init(d, 1);
+	data_init(d, 1, lf);
 	memset(s, 0, sizeof(*s));
 	while (off < len) {
 		size_t n = len - off < step ? len - off : step;
@@ -41,6 +42,13 @@ feed(struct data_dec *d, struct sink *s, const char *in, size_t len, size_t step
 		}
 	}
 	return -1;
+}
+
+/* As a CRLF client's DATA, bare LFs refused. */
+static long
+feed(struct data_dec *d, struct sink *s, const char *in, size_t len, size_t step)
+{
+	return feed_lf(d, s, in, len, step, DATA_LF_REFUSE);
 }
 
 static void
@@ -143,7 +151,7 @@ bdat_raw(void)
 	struct sink s = { .len = 0 };
 	int done;
 
-	data_init(&d, 0);
+	data_init(&d, 0, DATA_LF_REFUSE);
 	CHECK_INT(data_decode(&d, chunk1, sizeof(chunk1) - 1, &done, sink_fn, &s), sizeof(chunk1) - 1);
 	CHECK_INT(done, 0);
 	CHECK_INT(data_decode(&d, chunk2, sizeof(chunk2) - 1, &done, sink_fn, &s), sizeof(chunk2) - 1);
@@ -154,11 +162,67 @@ bdat_raw(void)
 	    "got %.*s", (int)s.len, s.buf);
 
 	/* A CR left at the very end of the message is bare. */
-	data_init(&d, 0);
+	data_init(&d, 0, DATA_LF_REFUSE);
 	data_decode(&d, "x\r", 2, &done, sink_fn, &s);
 	data_finish(&d, sink_fn, &s);
 	CHECK_INT(d.bare_eol, 1);
 }
 
+/* An LF client: a bare LF ends a line, every LF/CRLF mix of the end
+ * marker ends the data, and what is stored has CRLF line ends. */
+static void
+lf_client(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "Subject: x\n\nline\n..dot\n.\nQUIT\n", "Subject: x\r\n\r\nline\r\n.dot\r\n" },
+		{ "a\r\n.\nQUIT\n", "a\r\n" },
+		{ "a\n.\r\nQUIT\n", "a\r\n" },
+		{ "mixed\r\nends\n\r\n.\n", "mixed\r\nends\r\n\r\n" },
+		{ ".\n", "" },
+	};
+	struct data_dec d;
+	struct sink s;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = strlen(cases[i].in), want = strlen(cases[i].want);
+		const char *end = strstr(cases[i].in, "QUIT");
+		for (size_t step = 1; step <= 5; step++) {
+			long got = feed_lf(&d, &s, cases[i].in, n, step, DATA_LF_LINE_END);
+			CHECK(got == (long)(end ? (size_t)(end - cases[i].in) : n),
+			    "case %zu step %zu: end %ld", i, step, got);
+			CHECK(s.len == want && memcmp(s.buf, cases[i].want, want) == 0,
+			    "case %zu step %zu: stored %.*s", i, step, (int)s.len, s.buf);
+			CHECK(!d.bare_eol, "case %zu: flagged bare", i);
+		}
+	}
+	/* A bare CR is still refused from an LF client. */
+	feed_lf(&d, &s, "bare\rCR\n.\n", strlen("bare\rCR\n.\n"), 3, DATA_LF_LINE_END);
+	CHECK(d.bare_eol, "an LF client's bare CR was not flagged");
+}
+
+/* A CRLF client whose bare LFs are stored as CRLF: still no variant
+ * ends the data, and the LF-only ones are no longer refused. */
+static void
+crlf_client_normalized(void)
+{
+	static const char msg[] = "a\n.\nMAIL FROM:<x@y>\r\n.\r\n";
+	static const char want[] = "a\r\n.\r\nMAIL FROM:<x@y>\r\n";
+	struct data_dec d;
+	struct sink s;
+
+	for (size_t step = 1; step <= 4; step++) {
+		long end = feed_lf(&d, &s, msg, sizeof(msg) - 1, step, DATA_LF_NORMALIZE);
+		CHECK(end == (long)sizeof(msg) - 1, "step %zu: ended at %ld", step, end);
+		CHECK(s.len == sizeof(want) - 1 && memcmp(s.buf, want, s.len) == 0,
+		    "step %zu: stored %.*s", step, (int)s.len, s.buf);
+		CHECK(!d.bare_eol, "step %zu: flagged bare", step);
+	}
+	feed_lf(&d, &s, "a\r.\r\n.\r\n", strlen("a\r.\r\n.\r\n"), 2, DATA_LF_NORMALIZE);
+	CHECK(d.bare_eol, "a bare CR was not flagged");
+}
+
 CHECK_MAIN(CASE(end_of_data), CASE(empty_message), CASE(dot_unstuffing),
-    CASE(smuggling_variants), CASE(received_counting), CASE(bdat_raw))
+    CASE(smuggling_variants), CASE(received_counting), CASE(bdat_raw), CASE(lf_client),
+    CASE(crlf_client_normalized))

@@ -204,12 +204,23 @@ $(SMTP_SOURCE):
 		&& dpkg -x postfix_*.deb $(TOP)/build/tools \
 		|| echo "nomx: could not fetch Postfix's smtp-source; the load test will be skipped"
 
+# The mailers firmware carries that are MTAs themselves (ssmtp, esmtp,
+# nullmailer: each conflicts with an installed Postfix), unpacked from
+# Debian's packages into the build folder for test_mailers.py.
+MAILERS := $(TOP)/build/tools/mailers/usr/sbin/ssmtp
+$(MAILERS):
+	@mkdir -p $(TOP)/build/tools/mailers/deb
+	@cd $(TOP)/build/tools/mailers/deb && rm -f *.deb && \
+		apt-get download ssmtp esmtp libesmtp6 nullmailer >/dev/null && \
+		for d in *.deb; do dpkg -x $$d $(TOP)/build/tools/mailers || exit 1; done
+
 # The emulated router's tests (test_vm.py) run once, in the host's plain
 # run: they test the release mipsel binary, which the other runs do not
 # rebuild.
 VM_TEST := $(if $(and $(filter host,$(BOARD)),$(filter dev,$(TESTKIND))),vm-image)
 
-test: test-deps $(BUILD)/nomx $(DEVBUILD)/nomx $(LEGACYBUILD)/nomx $(UNIT_TESTS) $(SMTP_SOURCE) $(VM_TEST)
+test: test-deps $(BUILD)/nomx $(DEVBUILD)/nomx $(LEGACYBUILD)/nomx $(UNIT_TESTS) $(SMTP_SOURCE) \
+		$(MAILERS) $(VM_TEST)
 	@$(if $(VG_LOGS),rm -rf $(VG_LOGS) && mkdir -p $(VG_LOGS) &&) \
 	BOARD=$(BOARD) TESTKIND=$(TESTKIND) VM=$(if $(VM_TEST),$(VM)) \
 	NOMX=$(DEVBUILD)/nomx NOMX_LEGACY=$(LEGACYBUILD)/nomx UNIT_DIR=$(DEVBUILD)/unit RUNNER="$(RUNNER)" \

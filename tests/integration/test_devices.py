@@ -3,7 +3,9 @@
 against the real daemon: sessions whose every line ends in a bare LF,
 paths without angle brackets.  Every message is checked with `nomx
 spool cat`: stored whole, with CRLF line ends."""
-from harness import Client, expect, queued_seq, shared_server, stored_body
+import os
+
+from harness import Client, Server, Skip, expect, queued_seq, shared_server, stored_body
 
 
 class LfClient(Client):
@@ -140,3 +142,19 @@ def test_lf_and_bracketless_together():
     seq = queued_seq(expect(c.reply(), 250))
     assert stored(s, seq) == b"Subject: disk 2 failed\r\n\r\nreplace it\r\n"
     expect(c.cmd("quit"), 221)
+
+
+def test_strict_envelopes_switch():
+    """NOMX_STRICT_ENVELOPES 1 (the legacy test build) wants brackets."""
+    legacy = os.environ.get("NOMX_LEGACY", "")
+    if not legacy:
+        raise Skip("no legacy build")
+    with Server(binary=legacy) as s:
+        c = Client(s.port)
+        expect(c.cmd("EHLO cam.example"), 250)
+        expect(c.cmd("AUTH PLAIN AGRldmljZQBzZWNyZXQ="), 235)   # AUTH is required there
+        expect(c.cmd("MAIL FROM:cam@example.com"), 501, "5.5.4")
+        expect(c.cmd("MAIL FROM:<cam@example.com>"), 250)
+        expect(c.cmd("RCPT TO:alice@mail.example.com"), 501, "5.5.4")
+        expect(c.cmd("RCPT TO:<alice@mail.example.com>"), 250)
+        expect(c.cmd("QUIT"), 221)

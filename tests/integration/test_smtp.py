@@ -77,7 +77,7 @@ def test_relay_and_unknown_refused_and_logged():
         expect(c.cmd("RCPT TO:<%s>" % r), 550, "5.7.1")
     expect(c.cmd("RCPT TO:<carol@mail.example.com>"), 550, "5.1.1")
     expect(c.cmd("RCPT TO:<>"), 501, "5.1.3")
-    expect(c.cmd("RCPT TO:alice@mail.example.com"), 501)
+    expect(c.cmd("RCPT TO:<alice@mail.example.com"), 501)      # unclosed
     expect(c.cmd("DATA"), 554, "5.5.1")
     c.cmd("QUIT")
     assert _count() == before
@@ -93,7 +93,8 @@ def test_sequence_and_syntax_errors():
     expect(c.cmd("EHLO ok.example"), 250)
     expect(c.cmd("RCPT TO:<alice@mail.example.com>"), 503, "5.5.1")
     expect(c.cmd("DATA"), 503, "5.5.1")
-    expect(c.cmd("MAIL FROM:a@b.example"), 501, "5.5.4")
+    expect(c.cmd("MAIL FROM:"), 501, "5.5.4")
+    expect(c.cmd("MAIL TO:<a@b.example>"), 501, "5.5.4")
     expect(c.cmd("MAIL FROM:<a@b.example> RET=HDRS"), 555, "5.5.4")
     expect(c.cmd("MAIL FROM:<a@b.example> SIZE=abc"), 501, "5.5.4")
     expect(c.cmd("MAIL FROM:<a@b.example> SIZE=20000000"), 552, "5.3.4")

@@ -4,6 +4,7 @@ against the real daemon: sessions whose every line ends in a bare LF,
 paths without angle brackets.  Every message is checked with `nomx
 spool cat`: stored whole, with CRLF line ends."""
 import os
+import ssl
 
 from harness import Client, Server, Skip, expect, queued_seq, shared_server, stored_body
 
@@ -54,6 +55,44 @@ def test_lf_only_session_is_stored_with_crlf():
         assert got == want, (n_lines, len(got), len(want), got[:200])
         expect(c.cmd("QUIT"), 221)
         c.close()
+
+
+def lf_tls_client(s, mode):
+    """An LF device over TLS: STARTTLS on the SMTP port, or SMTPS."""
+    ctx = ssl.create_default_context(cafile=s.cert)
+    if mode == "smtps":
+        c = LfClient(s.tls_port, greet=False)
+        c.s = ctx.wrap_socket(c.s, server_hostname="127.0.0.1")
+        expect(c.reply(), 220)
+        expect(c.cmd("HELO ups.example"), 250)
+        return c
+    c = lf_session(s.port)
+    expect(c.cmd("STARTTLS"), 220)
+    c.s = ctx.wrap_socket(c.s, server_hostname="127.0.0.1")
+    c.buf = b""
+    expect(c.cmd("HELO ups.example"), 250)
+    return c
+
+
+def test_lf_client_over_starttls_and_smtps():
+    """The same device over each TLS transport: one line, 64 KiB and
+    1 MiB, one after another on one daemon, each stored with CRLF."""
+    with Server(tls=True) as s:
+        for mode in ("starttls", "smtps"):
+            c = lf_tls_client(s, mode)
+            for n_lines, width in ((1, 20), (800, 80), (13000, 80)):
+                expect(c.cmd("MAIL FROM:<ups@example.com>"), 250)
+                expect(c.cmd("RCPT TO:<alice@mail.example.com>"), 250)
+                expect(c.cmd("DATA"), 354)
+                lines = ["Subject: %s %d" % (mode, n_lines), ""] + lf_lines(n_lines, width)
+                wire = "".join(("." + l if l.startswith(".") else l) + "\n" for l in lines)
+                c.send(wire.encode() + b".\n")
+                seq = queued_seq(expect(c.reply(), 250))
+                assert stored(s, seq) == "".join(l + "\r\n" for l in lines).encode(), \
+                    (mode, n_lines)
+            expect(c.cmd("QUIT"), 221)
+            c.close()
+        assert s.log().count(" tls TLSv") == 2, s.log()
 
 
 def test_lf_client_ends_data_at_every_lf_dot_mix():

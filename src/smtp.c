@@ -716,7 +716,7 @@ smtp_take_line(struct smtp_session *s, size_t *off)
 	if (len > 0 && start[len - 1] == '\r') {
 		len--;
 	} else {
-		s->lf_client = 1;	/* for the rest of the session */
+		s->lf_client = 1;	/* for the rest of the connection */
 	}
 	if (s->state == SMTP_S_AUTH) {
 		smtp_auth_step(s, s->auth_step, start, len);

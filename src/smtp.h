@@ -68,7 +68,7 @@ struct smtp_session {
 	char client_ip[48];
 	char helo[256];
 	int ehlo;		/* EHLO (1) or HELO (0) was given */
-	int lf_client;		/* a command line ended in a bare LF (data.h) */
+	int lf_client;		/* a command line ended in a bare LF: for the connection (data.h) */
 	unsigned errors;
 
 	/* The transaction. */
@@ -142,7 +142,8 @@ int smtp_expire(struct smtp_session *s, int early_input, int64_t now);
 
 /* The server is stopping.  Sessions between commands are told so and
  * closed; sessions in the middle of a message may finish it unless
- * force.  Returns -1 if the connection is to be dropped at once. */
+ * force.  Returns 1 if the session was told (run it), 0 if it is left
+ * to finish, -1 if the connection is to be dropped at once. */
 int smtp_shutdown(struct smtp_session *s, int force);
 
 /* Does the session want more input now (state and buffer room)? */

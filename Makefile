@@ -90,9 +90,11 @@ $(SRCDIR)/bearssl-0.6/inc/bearssl.h: | $(BEARSSL_TGZ)
 BEARSSL_CFLAGS := -std=c99 -Os -ffunction-sections -fdata-sections $(BOARD_CFLAGS) -w
 
 # A sub-make (board/bearssl.mk): the objects build under this make's
-# job control.  FORCE: it decides itself what is out of date.
+# job control, or on every core when this make was started without -j.
+# FORCE: it decides itself what is out of date.
+BEARSSL_JOBS := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
 $(BEARSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h FORCE | deps
-	@$(MAKE) --no-print-directory -f board/bearssl.mk SRC=$(BEARSSL_SRC) LIB=$@ CC="$(CC)" \
+	@$(MAKE) --no-print-directory $(BEARSSL_JOBS) -f board/bearssl.mk SRC=$(BEARSSL_SRC) LIB=$@ CC="$(CC)" \
 		AR="$(AR)" CFLAGS="$(BEARSSL_CFLAGS)"
 
 # ---- nomx ----
@@ -254,7 +256,7 @@ FUZZ_SRCS_tls := src/tls.c src/tls_cred.c src/log.c src/rand.c src/keygen.c src/
 	$(FUZZ_BEARSSL)
 
 $(FUZZ_BEARSSL): $(BEARSSL_SRC)/inc/bearssl.h FORCE | fuzz-deps
-	@$(MAKE) --no-print-directory -f board/bearssl.mk SRC=$(BEARSSL_SRC) LIB=$@ CC=$(FUZZ_CC) \
+	@$(MAKE) --no-print-directory $(BEARSSL_JOBS) -f board/bearssl.mk SRC=$(BEARSSL_SRC) LIB=$@ CC=$(FUZZ_CC) \
 		AR=ar CFLAGS="-std=c99 -g -w" SPECIAL_DIRS="ssl x509 codec" \
 		SPECIAL_CFLAGS="-O1 -fsanitize=fuzzer-no-link,address,undefined" OTHER_CFLAGS=-O2
 

@@ -92,7 +92,7 @@ BEARSSL_CFLAGS := -std=c99 -Os -ffunction-sections -fdata-sections $(BOARD_CFLAG
 # A sub-make (board/bearssl.mk): the objects build under this make's
 # job control, or on every core when this make was started without -j.
 # FORCE: it decides itself what is out of date.
-BEARSSL_JOBS := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
+BEARSSL_JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
 $(BEARSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h FORCE | deps
 	@$(MAKE) --no-print-directory $(BEARSSL_JOBS) -f board/bearssl.mk SRC=$(BEARSSL_SRC) LIB=$@ CC="$(CC)" \
 		AR="$(AR)" CFLAGS="$(BEARSSL_CFLAGS)"

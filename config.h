@@ -221,6 +221,16 @@
 #define NOMX_SEG_MAX (1024L * 1024)
 #endif
 
+/* Group commit window (ms).  A finished message waits for the sync
+ * that makes it durable; when other sessions are in the middle of a
+ * transaction and moved bytes within this window, the sync waits for
+ * them, up to this long after the first waiting message, so that one
+ * sync (one flash page programmed, one inode written) covers several
+ * messages.  A lone sender is never held.  0: sync every loop pass. */
+#ifndef NOMX_COMMIT_WINDOW_MS
+#define NOMX_COMMIT_WINDOW_MS 10
+#endif
+
 /* Quota: bytes of spool (all segments), and stored messages.  Over
  * either: 452 4.3.1 until the collector fetches. */
 #ifndef NOMX_QUOTA_BYTES
@@ -410,6 +420,8 @@ _Static_assert(NOMX_TLS_SESSIONS >= 1 && NOMX_TLS_SESSIONS <= NOMX_MAX_CONN,
     "NOMX_TLS_SESSIONS must be between 1 and NOMX_MAX_CONN");
 _Static_assert(NOMX_TLS_CHAIN_MAX >= 1024, "NOMX_TLS_CHAIN_MAX too small for a certificate");
 _Static_assert(NOMX_TIMEOUT_TLS > 0, "NOMX_TIMEOUT_TLS must be positive");
+_Static_assert(NOMX_COMMIT_WINDOW_MS >= 0 && NOMX_COMMIT_WINDOW_MS <= 1000,
+    "NOMX_COMMIT_WINDOW_MS must be 0..1000");
 _Static_assert(NOMX_CERT_DAYS >= 0 && NOMX_CERT_DAYS <= 36500, "NOMX_CERT_DAYS out of range");
 _Static_assert(!NOMX_AUTH_REQUIRED || NOMX_AUTH, "NOMX_AUTH_REQUIRED needs NOMX_AUTH");
 _Static_assert(!NOMX_AUTH || NOMX_TLS || NOMX_AUTH_PLAINTEXT,

@@ -54,6 +54,7 @@ static struct conn conns[NOMX_MAX_CONN];
 static unsigned conn_next_id;
 static int conn_ready;
 static struct spool *conn_spool;	/* main.c's; the sessions' messages go here */
+static int64_t conn_waiting_since = -1;	/* when the first message began to wait for the commit */
 
 void
 conn_init(struct spool *sp)
@@ -348,6 +349,9 @@ conn_store(struct conn *c)
 	if (e == SPOOL_OK) {
 		c->stored = seq;
 		smtp_stored(&c->s, seq);
+		if (conn_waiting_since < 0) {
+			conn_waiting_since = c->s.active;
+		}
 	} else {
 		smtp_committed(&c->s, e == SPOOL_EIO ? REPLY_STORE_FAILED : REPLY_NO_ROOM);
 	}
@@ -454,14 +458,47 @@ conn_handle_all(const struct pollfd *pfd, size_t n, int64_t now)
 	}
 }
 
+/* A session that may finish a message soon: its transaction is open
+ * (MAIL taken, message not yet stored) and its bytes moved just now. */
+static int
+conn_joining(const struct conn *c, int64_t now)
+{
+	return c->rfd >= 0 && c->s.mail && c->s.state != SMTP_S_COMMIT &&
+	    now - c->s.active < NOMX_COMMIT_WINDOW_MS;
+}
+
+int64_t
+conn_commit_due(int64_t now)
+{
+	if (conn_waiting_since < 0) {
+		return -1;
+	}
+	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
+		if (conn_joining(&conns[i], now)) {
+			return conn_waiting_since + NOMX_COMMIT_WINDOW_MS;
+		}
+	}
+	return now;
+}
+
 void
 conn_after_commit(int64_t now)
 {
+	uint64_t durable = spool_durable_seq(conn_spool);
+	size_t shared = 0;
+
+	conn_waiting_since = -1;
+	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
+		shared += conns[i].rfd >= 0 && conns[i].stored != 0 && conns[i].stored <= durable;
+	}
+	if (shared > 1) {
+		/* Only when it did something: a lone sender logs no more. */
+		log_info("group-commit messages=%zu seq=%llu", shared, (unsigned long long)durable);
+	}
 	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
 		struct conn *c = &conns[i];
 		if (c->rfd >= 0 && c->stored != 0) {
-			smtp_committed(&c->s, c->stored <= spool_durable_seq(conn_spool) ? REPLY_QUEUED :
-			    REPLY_STORE_FAILED);
+			smtp_committed(&c->s, c->stored <= durable ? REPLY_QUEUED : REPLY_STORE_FAILED);
 			c->stored = 0;
 			conn_run(c, now);
 		}

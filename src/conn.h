@@ -30,6 +30,12 @@ size_t conn_poll_set(struct pollfd *pfd, size_t max);
 /* After poll: read, process, write every slot given to conn_poll_set. */
 void conn_handle_all(const struct pollfd *pfd, size_t n, int64_t now);
 
+/* When the group commit is due (monotonic ms), or -1 if no message
+ * waits for it.  Due at once, unless other sessions are in the middle
+ * of a transaction: then at most NOMX_COMMIT_WINDOW_MS after the first
+ * message began to wait, so that one sync covers them too. */
+int64_t conn_commit_due(int64_t now);
+
 /* After spool_sync: answer sessions waiting for the commit. */
 void conn_after_commit(int64_t now);
 

@@ -3,7 +3,10 @@
  * Each pass: enforce deadlines, rebuild the poll set from slot state,
  * poll with the nearest deadline as timeout, accept, serve, and then
  * (Redis's beforesleep) run the group commit so every message finished
- * in this pass shares one fdatasync before its 250 goes out.
+ * in this pass shares one fdatasync before its 250 goes out.  While
+ * other sessions are about to finish theirs, the commit waits a few ms
+ * for them (conn_commit_due): on flash each sync programs at least a
+ * page, so fewer syncs are less wear.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,9 +88,13 @@ loop_run(const struct loop_listener *l, size_t n, struct spool *sp)
 	int64_t stop_at = 0;
 
 	for (;;) {
-		int64_t now = clock_ms(), next = conn_deadlines(now);
+		int64_t now = clock_ms(), next = conn_deadlines(now), due = conn_commit_due(now);
 		size_t np = 0, nl = 0;
 		int timeout;
+
+		if (due >= 0 && (next < 0 || due < next)) {
+			next = due;
+		}
 
 		if (stopping) {
 			conn_shutdown(now >= stop_at, now);
@@ -133,8 +140,11 @@ loop_run(const struct loop_listener *l, size_t n, struct spool *sp)
 			}
 		}
 		conn_handle_all(pfd + base, np - base, now);
-		spool_sync(sp);
-		conn_after_commit(now);
+		due = conn_commit_due(now);
+		if (due >= 0 && (due <= now || stopping)) {
+			spool_sync(sp);
+			conn_after_commit(now);
+		}
 	}
 	spool_sync(sp);
 	log_info("stopped");

@@ -200,6 +200,28 @@
 #define NOMX_TIMEOUT_WRITE 300
 #endif
 
+/* ---- When the slots are full (README "When the slots run out") ------ */
+
+/* A session that moved bytes within this many ms is doing work: it is
+ * never closed to make room for a new client. */
+#ifndef NOMX_WORKING_MS
+#define NOMX_WORKING_MS 2000
+#endif
+
+/* Stress: from this many sessions in use, waits for a command or for
+ * DATA bytes shrink to NOMX_STRESS_TIMEOUT seconds and a client may
+ * make only NOMX_STRESS_ERRORS errors.  It ends once fewer than half
+ * as many sessions have been in use for NOMX_STRESS_TIMEOUT seconds. */
+#ifndef NOMX_STRESS_CONN
+#define NOMX_STRESS_CONN (NOMX_MAX_CONN * 3 / 4)
+#endif
+#ifndef NOMX_STRESS_TIMEOUT
+#define NOMX_STRESS_TIMEOUT 10
+#endif
+#ifndef NOMX_STRESS_ERRORS
+#define NOMX_STRESS_ERRORS 3
+#endif
+
 /* On SIGTERM, how long sessions in DATA may take to finish. */
 #ifndef NOMX_SHUTDOWN_GRACE
 #define NOMX_SHUTDOWN_GRACE 10
@@ -420,6 +442,10 @@ _Static_assert(NOMX_TLS_SESSIONS >= 1 && NOMX_TLS_SESSIONS <= NOMX_MAX_CONN,
     "NOMX_TLS_SESSIONS must be between 1 and NOMX_MAX_CONN");
 _Static_assert(NOMX_TLS_CHAIN_MAX >= 1024, "NOMX_TLS_CHAIN_MAX too small for a certificate");
 _Static_assert(NOMX_TIMEOUT_TLS > 0, "NOMX_TIMEOUT_TLS must be positive");
+_Static_assert(NOMX_STRESS_CONN >= 1 && NOMX_STRESS_CONN <= NOMX_MAX_CONN,
+    "NOMX_STRESS_CONN must be 1..NOMX_MAX_CONN");
+_Static_assert(NOMX_STRESS_TIMEOUT > 0 && NOMX_STRESS_ERRORS >= 1 && NOMX_WORKING_MS >= 0,
+    "NOMX_STRESS_TIMEOUT and NOMX_STRESS_ERRORS must be positive");
 _Static_assert(NOMX_COMMIT_WINDOW_MS >= 0 && NOMX_COMMIT_WINDOW_MS <= 1000,
     "NOMX_COMMIT_WINDOW_MS must be 0..1000");
 _Static_assert(NOMX_CERT_DAYS >= 0 && NOMX_CERT_DAYS <= 36500, "NOMX_CERT_DAYS out of range");

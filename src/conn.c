@@ -54,7 +54,15 @@ static struct conn conns[NOMX_MAX_CONN];
 static unsigned conn_next_id;
 static int conn_ready;
 static struct spool *conn_spool;	/* main.c's; the sessions' messages go here */
-static int64_t conn_waiting_since = -1;	/* when the first message began to wait for the commit */
+static int64_t conn_waiting_since = -1;
+
+/* Stress (config.h NOMX_STRESS_*): since when, the most sessions in use
+ * and how many were closed for new clients during it, and since when
+ * use has been below half the level (-1: it is not). */
+static int conn_stressed;
+static int64_t conn_stress_since, conn_calm_since = -1;
+static size_t conn_stress_peak;
+static unsigned conn_evicted;	/* when the first message began to wait for the commit */
 
 void
 conn_init(struct spool *sp)
@@ -112,6 +120,7 @@ conn_slot(int rfd, int wfd, uint32_t ip4, const char *ip, int tls, int64_t now)
 			c->stored = 0;
 			smtp_open(&c->s, ++conn_next_id, ip,
 			    (tls ? SMTP_OPEN_TLS : 0) | (tls_available() ? SMTP_OPEN_STARTTLS : 0), now);
+			smtp_stress(&c->s, conn_stressed);
 			log_info("session=%u client=%s connect", c->s.id, ip);
 			return c;
 		}
@@ -203,6 +212,106 @@ conn_refuse(int fd, enum reply r)
 	close(fd);
 }
 
+/* Making room.  The session to close for a new client: the one that
+ * holds least (nothing, then an open transaction), idle longest; with
+ * engine, only sessions that hold a TLS engine.  A handshake that
+ * stalled holds nothing but its engine.  NULL: every one is working. */
+static struct conn *
+conn_victim(int engine, int64_t now)
+{
+	struct conn *best = NULL;
+	int best_rank = 0;
+
+	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
+		struct conn *c = &conns[i];
+		int rank;
+
+		if (c->rfd < 0 || (engine && c->tls == NULL && c->engine == NULL)) {
+			continue;
+		}
+		if (c->tls != NULL && !tls_established(c->tls)) {
+			rank = now - c->s.active >= NOMX_WORKING_MS ? 2 : 0;
+		} else {
+			rank = smtp_evictable(&c->s, now);
+		}
+		if (rank > best_rank || (rank > 0 && rank == best_rank && c->s.active < best->s.active)) {
+			best = c;
+			best_rank = rank;
+		}
+	}
+	return best;
+}
+
+/* Close c for a new client, telling it why where it still can be told
+ * (not in the middle of a TLS handshake): one write, then it is gone. */
+static void
+conn_evict(struct conn *c, int64_t now)
+{
+	if (c->tls != NULL && !tls_established(c->tls)) {
+		log_warnx("session=%u client=%s tls-failed: handshake stalled, the engine is needed",
+		    c->s.id, c->s.client_ip);
+	} else {
+		smtp_evict(&c->s);
+		(void)conn_write(c, now);
+	}
+	conn_evicted++;
+	conn_close(c);
+}
+
+/* A TLS engine, taken from an idle or stalled session if none is free. */
+static struct tls *
+conn_take_engine(int64_t now)
+{
+	struct tls *t = tls_take();
+	struct conn *v;
+
+	if (t == NULL && (v = conn_victim(1, now)) != NULL) {
+		conn_evict(v, now);
+		t = tls_take();
+	}
+	return t;
+}
+
+/* Stress begins when NOMX_STRESS_CONN slots are in use and ends once
+ * fewer than half as many have been for NOMX_STRESS_TIMEOUT seconds;
+ * one log line each.  Returns when it must be looked at again, or -1. */
+static int64_t
+conn_stress_update(int64_t now)
+{
+	size_t used = conn_active();
+
+	if (!conn_stressed && used < NOMX_STRESS_CONN) {
+		return -1;
+	}
+	if (!conn_stressed) {
+		log_warnx("stress begins: %zu of %d slots in use; waits cut to %d s, errors to %d",
+		    used, NOMX_MAX_CONN, NOMX_STRESS_TIMEOUT, NOMX_STRESS_ERRORS);
+		conn_stressed = 1;
+		conn_stress_since = now;
+		conn_calm_since = -1;
+		conn_stress_peak = 0;
+		conn_evicted = 0;
+	} else if (used * 2 >= NOMX_STRESS_CONN) {
+		conn_calm_since = -1;
+	} else if (conn_calm_since < 0) {
+		conn_calm_since = now;
+	} else if (now - conn_calm_since >= NOMX_STRESS_TIMEOUT * 1000LL) {
+		log_info("stress ends after %lld s: at most %zu of %d slots in use, %u sessions "
+		    "closed for new clients", (long long)(now - conn_stress_since) / 1000,
+		    conn_stress_peak, NOMX_MAX_CONN, conn_evicted);
+		conn_stressed = 0;
+	}
+	if (used > conn_stress_peak) {
+		conn_stress_peak = used;
+	}
+	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
+		if (conns[i].rfd >= 0 && conns[i].s.stress != conn_stressed) {
+			smtp_stress(&conns[i].s, conn_stressed);
+		}
+	}
+	return conn_stressed && conn_calm_since >= 0 ? conn_calm_since + NOMX_STRESS_TIMEOUT * 1000LL : -1;
+}
+
 void
 conn_accept(int lfd, int implicit_tls, int64_t now)
 {
@@ -219,6 +328,7 @@ conn_accept(int lfd, int implicit_tls, int64_t now)
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
 				log_warn("accept");
 			}
+			(void)conn_stress_update(now);
 			return;
 		}
 		/* Replies and TLS records are written whole, when ready: Nagle
@@ -238,13 +348,18 @@ conn_accept(int lfd, int implicit_tls, int64_t now)
 			continue;
 		}
 		struct tls *t = NULL;
-		if (implicit_tls && (t = tls_take()) == NULL) {
+		if (implicit_tls && (t = conn_take_engine(now)) == NULL) {
 			/* No plaintext refusal on a TLS port: just close. */
 			log_warnx("client=%s refused: all %d TLS sessions busy", ip, NOMX_TLS_SESSIONS);
 			close(fd);
 			continue;
 		}
 		struct conn *c = conn_slot(fd, fd, ip4, ip, t != NULL, now);
+		struct conn *v;
+		if (c == NULL && (v = conn_victim(0, now)) != NULL) {
+			conn_evict(v, now);
+			c = conn_slot(fd, fd, ip4, ip, t != NULL, now);
+		}
 		if (c == NULL) {
 			log_warnx("client=%s refused: all %d slots busy", ip, NOMX_MAX_CONN);
 			if (t != NULL) {
@@ -360,7 +475,7 @@ conn_store(struct conn *c)
 /* Answer what the session asks for that can be answered at once;
  * returns 1 if something was (the session may go on), else 0. */
 static int
-conn_answer(struct conn *c)
+conn_answer(struct conn *c, int64_t now)
 {
 	struct smtp_session *s = &c->s;
 	unsigned want = smtp_want(s);
@@ -368,7 +483,7 @@ conn_answer(struct conn *c)
 	if (want & SMTP_WANT_ROOM) {
 		smtp_room(s, spool_room(conn_spool, s->params.size) == SPOOL_OK);
 	} else if (want & SMTP_WANT_ENGINE) {
-		c->engine = tls_take();
+		c->engine = conn_take_engine(now);
 		smtp_engine(s, c->engine != NULL);
 	} else if (want & SMTP_WANT_COMMIT) {
 		conn_store(c);
@@ -407,7 +522,7 @@ conn_run(struct conn *c, int64_t now)
 	do {
 		do {
 			smtp_process(&c->s);
-		} while (conn_answer(c));
+		} while (conn_answer(c, now));
 		if (conn_write(c, now) < 0) {
 			conn_close(c);
 			return -1;
@@ -509,7 +624,9 @@ static int64_t
 conn_deadline(const struct conn *c)
 {
 	if (c->tls != NULL && !tls_established(c->tls)) {
-		return c->tls_since + NOMX_TIMEOUT_TLS * 1000LL;
+		int t = conn_stressed && NOMX_STRESS_TIMEOUT < NOMX_TIMEOUT_TLS ? NOMX_STRESS_TIMEOUT :
+		    NOMX_TIMEOUT_TLS;
+		return c->tls_since + t * 1000LL;
 	}
 	return smtp_deadline(&c->s);
 }
@@ -529,7 +646,7 @@ conn_early_input(const struct conn *c)
 int64_t
 conn_deadlines(int64_t now)
 {
-	int64_t next = -1;
+	int64_t next = conn_stress_update(now);
 
 	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
 		struct conn *c = &conns[i];

@@ -77,6 +77,8 @@ print_config(void)
 	    "  command line max   %d\n"
 	    "  timeouts           command %d s, data %d s, write %d s, shutdown grace %d s\n"
 	    "  greeting pause     %d ms\n"
+	    "  slots run out      idle %d ms gives way; stress from %d sessions: waits %d s, %d errors\n"
+	    "  group commit       waits up to %d ms for other messages\n"
 	    "  spool              %s (segments of %ld bytes)\n"
 	    "  quota              %ld bytes, %d messages, filesystem reserve %ld bytes\n"
 	    "  volatile spool     %s\n"
@@ -90,7 +92,8 @@ print_config(void)
 	    NOMX_MAX_CONN, NOMX_MAX_CONN_PER_IP, NOMX_MAX_RCPT, (long)NOMX_MSG_MAX,
 	    (long)NOMX_STAGE_BYTES, (long)NOMX_STAGE_NBLOCKS, NOMX_LINE_MAX,
 	    NOMX_TIMEOUT_CMD, NOMX_TIMEOUT_DATA, NOMX_TIMEOUT_WRITE, NOMX_SHUTDOWN_GRACE,
-	    NOMX_GREET_PAUSE_MS, NOMX_SPOOL_DIR, (long)NOMX_SEG_MAX, (long)NOMX_QUOTA_BYTES,
+	    NOMX_GREET_PAUSE_MS, NOMX_WORKING_MS, NOMX_STRESS_CONN, NOMX_STRESS_TIMEOUT,
+	    NOMX_STRESS_ERRORS, NOMX_COMMIT_WINDOW_MS, NOMX_SPOOL_DIR, (long)NOMX_SEG_MAX, (long)NOMX_QUOTA_BYTES,
 	    NOMX_QUOTA_MSGS, (long)NOMX_FS_RESERVE, NOMX_ALLOW_VOLATILE ? "allowed" : "refused",
 	    NOMX_USER[0] ? NOMX_USER : "(stay)", NOMX_CHROOT ? ", chroot into the spool" : "",
 	    NOMX_LOG_TARGET == 1 ? "syslog" : NOMX_LOG_TARGET == 2 ? "stderr" :

@@ -26,6 +26,7 @@
 	R(AUTH_OK,	"235 2.7.0 Authentication successful") \
 	R(AUTH_PROMPT,	"334 %s")				/* base64 challenge */ \
 	R(TIMEOUT,	"421 4.4.2 %s timeout, closing connection")	/* hostname */ \
+	R(EVICTED,	"421 4.4.2 %s idle too long, the slot is needed, closing connection") /* hostname */ \
 	R(SHUTDOWN,	"421 4.3.2 %s service shutting down")	/* hostname */ \
 	R(BUSY,		"421 4.3.2 %s too many connections, try again later") /* hostname */ \
 	R(BUSY_IP,	"421 4.7.0 %s too many connections from your address") /* hostname */ \

@@ -78,6 +78,7 @@ smtp_open(struct smtp_session *s, unsigned id, const char *ip, unsigned flags, i
 	s->ehlo = 0;
 	s->lf_client = 0;
 	s->errors = 0;
+	s->stress = 0;
 	s->in_len = 0;
 	s->out_len = 0;
 	s->discard_line = 0;
@@ -109,7 +110,7 @@ static void
 smtp_error(struct smtp_session *s, enum reply r)
 {
 	smtp_reply(s, r);
-	if (++s->errors >= NOMX_MAX_ERRORS) {
+	if (++s->errors >= (s->stress ? NOMX_STRESS_ERRORS : NOMX_MAX_ERRORS)) {
 		log_warnx("session=%u client=%s too-many-errors", s->id, s->client_ip);
 		smtp_reply(s, REPLY_TOO_MANY_ERRORS, smtp_host);
 		smtp_enter(s, SMTP_S_CLOSING);
@@ -857,7 +858,44 @@ smtp_deadline(const struct smtp_session *s)
 		t = s->out_len > 0 ? NOMX_TIMEOUT_WRITE : NOMX_TIMEOUT_CMD;
 		break;
 	}
+	if (s->stress && s->state != SMTP_S_CLOSING && t > NOMX_STRESS_TIMEOUT) {
+		t = NOMX_STRESS_TIMEOUT;
+	}
 	return s->active + t * 1000LL;
+}
+
+void
+smtp_stress(struct smtp_session *s, int on)
+{
+	s->stress = on;
+}
+
+int
+smtp_evictable(const struct smtp_session *s, int64_t now)
+{
+	switch (s->state) {
+	case SMTP_S_COMMIT:	/* its message is ours to answer */
+	case SMTP_S_ROOM:
+	case SMTP_S_CLOSING:	/* about to go by itself */
+		return 0;
+	default:
+		break;
+	}
+	if (now - s->active < NOMX_WORKING_MS) {
+		return 0;
+	}
+	return s->mail || s->bdat ? 1 : 2;
+}
+
+void
+smtp_evict(struct smtp_session *s)
+{
+	log_warnx("session=%u client=%s evicted: idle %s, the slot is needed", s->id, s->client_ip,
+	    s->mail ? "in a transaction" : "between commands");
+	s->out_len = 0;
+	smtp_reply(s, REPLY_EVICTED, smtp_host);
+	smtp_reset_tx(s);
+	smtp_enter(s, SMTP_S_CLOSING);
 }
 
 static void

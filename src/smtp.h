@@ -70,6 +70,7 @@ struct smtp_session {
 	int ehlo;		/* EHLO (1) or HELO (0) was given */
 	int lf_client;		/* a command line ended in a bare LF: for the connection (data.h) */
 	unsigned errors;
+	int stress;		/* the server is under stress: short waits, fewer errors */
 
 	/* The transaction. */
 	int mail;		/* MAIL given */
@@ -145,6 +146,19 @@ int smtp_expire(struct smtp_session *s, int early_input, int64_t now);
  * force.  Returns 1 if the session was told (run it), 0 if it is left
  * to finish, -1 if the connection is to be dropped at once. */
 int smtp_shutdown(struct smtp_session *s, int force);
+
+/* The server's stress began (on) or ended: waits for the client shrink
+ * to NOMX_STRESS_TIMEOUT and its error limit to NOMX_STRESS_ERRORS. */
+void smtp_stress(struct smtp_session *s, int on);
+
+/* May the session be closed to give its slot to a new client at now?
+ * 0: no, it is doing work (bytes moved within NOMX_WORKING_MS, or its
+ * message waits for the commit); 1: yes, though a transaction is open;
+ * 2: yes, it holds nothing.  The host closes the highest, longest idle. */
+int smtp_evictable(const struct smtp_session *s, int64_t now);
+
+/* Tell the session it is closed for a new client (421 4.4.2). */
+void smtp_evict(struct smtp_session *s);
 
 /* Does the session want more input now (state and buffer room)? */
 int smtp_wants_input(const struct smtp_session *s);

@@ -75,7 +75,7 @@ check_replies(const char *out, size_t len)
 static size_t
 run_script(struct smtp_session *s, int tls, const char *script, char *out, size_t cap)
 {
-	struct session_host h = { 1, 1, REPLY_QUEUED, 0, NULL, NULL };
+	struct session_host h = { 1, 1, REPLY_QUEUED, 0, NULL, NULL, 0 };
 	size_t len = strlen(script), got;
 
 	smtp_open(s, 2, "192.0.2.8", (tls ? SMTP_OPEN_TLS : 0) | SMTP_OPEN_STARTTLS, 0);
@@ -95,7 +95,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct smtp_session s, fresh;
 	static char want[2048], got[2048];
 	static const enum reply commits[] = { REPLY_QUEUED, REPLY_STORE_FAILED, REPLY_NO_ROOM };
-	struct session_host h = { 1, 1, REPLY_QUEUED, 0, NULL, NULL };
+	struct session_host h = { 1, 1, REPLY_QUEUED, 0, NULL, NULL, 0 };
 	size_t want_len;
 	static int ready;
 	size_t off = 2, chunk, got_len;

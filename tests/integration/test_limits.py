@@ -30,8 +30,12 @@ def test_per_address_cap():
 
 
 def test_full_pool_421():
+    """Every slot held by a session that just finished a command: a new
+    client is refused (idle ones would give way: test_pressure)."""
     s = Server().start()
     held = _hold(s.port, "127.0.0.1", 20) + _hold(s.port, "127.0.0.2", 4)
+    for h in held:
+        expect(h.cmd("NOOP"), 250)
     c = Client(s.port, src="127.0.0.3", greet=False)
     code, lines = c.reply()
     assert code == 421 and "4.3.2" in lines[0], lines

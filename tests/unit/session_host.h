@@ -18,6 +18,7 @@ struct session_host {
 	/* Told of each request before it is answered; may be NULL. */
 	void (*note)(const struct smtp_session *s, unsigned want, void *ctx);
 	void *ctx;
+	int hold;		/* store, but leave the message waiting for the commit */
 };
 
 /* Process and answer requests until the session needs input, or asks
@@ -40,6 +41,9 @@ session_host_run(struct smtp_session *s, struct session_host *h)
 		} else if (want & SMTP_WANT_COMMIT) {
 			if (h->commit == REPLY_QUEUED) {
 				smtp_stored(s, ++h->seq);
+			}
+			if (h->hold) {
+				return;
 			}
 			smtp_committed(s, h->commit);
 		} else {

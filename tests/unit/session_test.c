@@ -231,13 +231,33 @@ step(struct run *r, char *line)
 		}
 		session_host_run(&r->s, &r->h);
 		drain(r);
+	} else if (strncmp(line, "stress ", 7) == 0) {
+		smtp_stress(&r->s, strcmp(line + 7, "on") == 0);
+	} else if (strcmp(line, "evict") == 0) {
+		/* The host asks whether the slot may go, and takes it if so. */
+		int rank = smtp_evictable(&r->s, r->now);
+		emit(r, "> evictable %d\n", rank);
+		if (rank > 0) {
+			smtp_evict(&r->s);
+			session_host_run(&r->s, &r->h);
+			drain(r);
+		}
 	} else if (strncmp(line, "room ", 5) == 0) {
 		r->h.room = strcmp(line + 5, "yes") == 0;
 	} else if (strncmp(line, "engine ", 7) == 0) {
 		r->h.engine = strcmp(line + 7, "yes") == 0;
+	} else if (strcmp(line, "commit hold") == 0) {
+		r->h.hold = 1;
 	} else if (strncmp(line, "commit ", 7) == 0) {
 		r->h.commit = strcmp(line + 7, "queued") == 0 ? REPLY_QUEUED :
 		    strcmp(line + 7, "noroom") == 0 ? REPLY_NO_ROOM : REPLY_STORE_FAILED;
+		if (r->h.hold) {
+			/* The group commit runs: answer the message held for it. */
+			r->h.hold = 0;
+			smtp_committed(&r->s, r->h.commit);
+			session_host_run(&r->s, &r->h);
+			drain(r);
+		}
 	} else if (strncmp(line, "wait ", 5) == 0) {
 		r->now += atoll(line + 5);
 	} else if (strcmp(line, "deadline") == 0) {
@@ -293,7 +313,7 @@ run_script(const char *name, int update)
 	}
 	smtp_close(&r.s);
 	memset(&r.s, 0, sizeof(r.s));
-	r.h = (struct session_host){ 1, 1, REPLY_QUEUED, 0, note, &r };
+	r.h = (struct session_host){ 1, 1, REPLY_QUEUED, 0, note, &r, 0 };
 	r.now = 1000;
 	r.len = 0;
 	emit(&r, "");

@@ -64,6 +64,7 @@ server_pass(int64_t now)
 {
 	struct pollfd pfd[2 + 2 * NOMX_MAX_CONN];
 	size_t n;
+	int64_t due;
 
 	pfd[0] = (struct pollfd){ lfd, POLLIN, 0 };
 	n = 1 + conn_poll_set(pfd + 1, sizeof(pfd) / sizeof(pfd[0]) - 1);
@@ -74,8 +75,11 @@ server_pass(int64_t now)
 		conn_accept(lfd, 1, now);
 	}
 	conn_handle_all(pfd + 1, n - 1, now);
-	spool_sync(&spool);
-	conn_after_commit(now);
+	due = conn_commit_due(now);
+	if (due >= 0 && due <= now) {
+		spool_sync(&spool);
+		conn_after_commit(now);
+	}
 	conn_deadlines(now);
 }
 

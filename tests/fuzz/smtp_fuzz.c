@@ -113,6 +113,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h.commit = commits[(data[1] >> 2) % 3];
 	smtp_open(&s, 1, "192.0.2.7", (data[0] & 1 ? SMTP_OPEN_TLS : 0) |
 	    (data[1] & 0x40 ? 0 : SMTP_OPEN_STARTTLS), 0);
+	smtp_stress(&s, (data[1] & 0x80) != 0);	/* must not reach the slot's next session */
 	smtp_expire(&s, 0, 0);
 	while (off < size && !(smtp_want(&s) & SMTP_WANT_CLOSE) && s.state != SMTP_S_CLOSING) {
 		size_t n = size - off < chunk ? size - off : chunk;
@@ -136,7 +137,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;	/* input full and nothing can progress */
 		}
 	}
-	if (s.state == SMTP_S_CMD && s.in_len == 0) {
+	if ((data[0] & 0x80) && smtp_evictable(&s, INT64_MAX / 2) > 0) {
+		/* Closed for a new client, wherever it stood. */
+		smtp_evict(&s);
+		check_replies(s.out, s.out_len);
+		if (s.state != SMTP_S_CLOSING || s.mail || s.body.len != 0) {
+			FUZZ_FAIL("an evicted session kept its transaction or stayed open");
+		}
+		s.out_len = 0;
+	} else if (s.state == SMTP_S_CMD && s.in_len == 0) {
 		memcpy(s.in, "RSET\r\n", 6);
 		s.in_len = 6;
 		smtp_process(&s);

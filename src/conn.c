@@ -54,7 +54,7 @@ static struct conn conns[NOMX_MAX_CONN];
 static unsigned conn_next_id;
 static int conn_ready;
 static struct spool *conn_spool;	/* main.c's; the sessions' messages go here */
-static int64_t conn_waiting_since = -1;
+static int64_t conn_waiting_since = -1;	/* when the first message began to wait for the commit */
 
 /* Stress (config.h NOMX_STRESS_*): since when, the most sessions in use
  * and how many were closed for new clients during it, and since when
@@ -62,7 +62,7 @@ static int64_t conn_waiting_since = -1;
 static int conn_stressed;
 static int64_t conn_stress_since, conn_calm_since = -1;
 static size_t conn_stress_peak;
-static unsigned conn_evicted;	/* when the first message began to wait for the commit */
+static unsigned conn_evicted;
 
 void
 conn_init(struct spool *sp)

@@ -858,7 +858,7 @@ smtp_deadline(const struct smtp_session *s)
 		t = s->out_len > 0 ? NOMX_TIMEOUT_WRITE : NOMX_TIMEOUT_CMD;
 		break;
 	}
-	if (s->stress && s->state != SMTP_S_CLOSING && t > NOMX_STRESS_TIMEOUT) {
+	if (s->stress && t > NOMX_STRESS_TIMEOUT) {
 		t = NOMX_STRESS_TIMEOUT;
 	}
 	return s->active + t * 1000LL;
@@ -873,16 +873,8 @@ smtp_stress(struct smtp_session *s, int on)
 int
 smtp_evictable(const struct smtp_session *s, int64_t now)
 {
-	switch (s->state) {
-	case SMTP_S_COMMIT:	/* its message is ours to answer */
-	case SMTP_S_ROOM:
-	case SMTP_S_CLOSING:	/* about to go by itself */
-		return 0;
-	default:
-		break;
-	}
-	if (now - s->active < NOMX_WORKING_MS) {
-		return 0;
+	if (s->state == SMTP_S_COMMIT || s->state == SMTP_S_ROOM || now - s->active < NOMX_WORKING_MS) {
+		return 0;	/* its message is ours to answer, or it is working */
 	}
 	return s->mail || s->bdat ? 1 : 2;
 }
@@ -891,7 +883,11 @@ void
 smtp_evict(struct smtp_session *s)
 {
 	log_warnx("session=%u client=%s evicted: idle %s, the slot is needed", s->id, s->client_ip,
-	    s->mail ? "in a transaction" : "between commands");
+	    s->state == SMTP_S_CLOSING ? "while closing" : s->mail ? "in a transaction" :
+	    "between commands");
+	if (s->state == SMTP_S_CLOSING) {
+		return;	/* told already; it did not read that */
+	}
 	s->out_len = 0;
 	smtp_reply(s, REPLY_EVICTED, smtp_host);
 	smtp_reset_tx(s);

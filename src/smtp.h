@@ -154,10 +154,12 @@ void smtp_stress(struct smtp_session *s, int on);
 /* May the session be closed to give its slot to a new client at now?
  * 0: no, it is doing work (bytes moved within NOMX_WORKING_MS, or its
  * message waits for the commit); 1: yes, though a transaction is open;
- * 2: yes, it holds nothing.  The host closes the highest, longest idle. */
+ * 2: yes, it holds nothing (or is closing and does not read).  The host
+ * closes the highest, longest idle. */
 int smtp_evictable(const struct smtp_session *s, int64_t now);
 
-/* Tell the session it is closed for a new client (421 4.4.2). */
+/* Tell the session it is closed for a new client (421 4.4.2, unless
+ * it was told it is closing already). */
 void smtp_evict(struct smtp_session *s);
 
 /* Does the session want more input now (state and buffer room)? */

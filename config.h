@@ -208,9 +208,10 @@
 #define NOMX_WORKING_MS 2000
 #endif
 
-/* Stress: from this many sessions in use, waits for a command or for
- * DATA bytes shrink to NOMX_STRESS_TIMEOUT seconds and a client may
- * make only NOMX_STRESS_ERRORS errors.  It ends once fewer than half
+/* Stress: from this many sessions in use, every wait for a client (a
+ * command, message bytes, reading our replies, a TLS handshake) shrinks
+ * to NOMX_STRESS_TIMEOUT seconds and a client may make only
+ * NOMX_STRESS_ERRORS errors.  It ends once fewer than half
  * as many sessions have been in use for NOMX_STRESS_TIMEOUT seconds. */
 #ifndef NOMX_STRESS_CONN
 #define NOMX_STRESS_CONN (NOMX_MAX_CONN * 3 / 4)

@@ -36,6 +36,8 @@ smtp_reply(struct smtp_session *s, enum reply r, ...)
 	va_end(ap);
 }
 
+static void smtp_reset_tx(struct smtp_session *s);
+
 static void
 smtp_enter(struct smtp_session *s, enum smtp_state state)
 {
@@ -43,6 +45,12 @@ smtp_enter(struct smtp_session *s, enum smtp_state state)
 	log_info("session=%u state %d -> %d", s->id, s->state, state);
 #endif
 	s->state = state;
+	if (state == SMTP_S_CLOSING) {
+		/* Nothing more is read, so an open transaction can never end:
+		 * drop it now, or the session would still count as mid-message
+		 * to the group commit and to the choice of whom to evict. */
+		smtp_reset_tx(s);
+	}
 }
 
 static void

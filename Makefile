@@ -115,8 +115,9 @@ DEV_DEFS := -DNOMX_LOCAL_CONFIG='"$(TOP)/tests/dev-config.h"' -DNOMX_TEST=1
 # stays static.  `make test SANITIZE=1` runs the whole suite on them.
 ifeq ($(SANITIZE),1)
 TEST_CC := gcc
+# No sandbox: the sanitizer runtimes make system calls of their own.
 TEST_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-	-fno-omit-frame-pointer -g -O1
+	-fno-omit-frame-pointer -g -O1 -DNOMX_SANDBOX=0
 TEST_LDFLAGS := -fsanitize=address,undefined -Wl,--gc-sections
 # LeakSanitizer cannot read /proc from inside the daemon's chroot; the
 # daemon allocates nothing after start anyway.  UBSan findings abort.
@@ -127,8 +128,9 @@ else ifeq ($(VALGRIND),1)
 # tests) under memcheck, on a glibc build so its allocations are seen
 # too.  tests/run.sh reads the logs: any invalid access, use of an
 # uninitialised value or definite leak fails the run.
+# No sandbox: valgrind's own calls would run inside the filter.
 TEST_CC := gcc
-TEST_CFLAGS := -g -O1
+TEST_CFLAGS := -g -O1 -DNOMX_SANDBOX=0
 TEST_LDFLAGS := -Wl,--gc-sections
 VG_LOGS = $(TOP)/build/$(BOARD)-vg/valgrind
 # A daemonizing nomx forks inside its chroot, where valgrind could not

@@ -288,6 +288,14 @@
 #define NOMX_CHROOT 1
 #endif
 
+/* Once start-up is done, allow only the system calls the mail loop
+ * makes (seccomp-BPF, src/sandbox.c; README "Security"): any other
+ * call ends the process.  A kernel without seccomp filters is said
+ * once in the log, and nomx runs on without. */
+#ifndef NOMX_SANDBOX
+#define NOMX_SANDBOX 1
+#endif
+
 /* Log target: 0 = stderr when in the foreground, syslog otherwise;
  * 1 = always syslog; 2 = always stderr. */
 #ifndef NOMX_LOG_TARGET

@@ -29,6 +29,7 @@
 
 #include "../config.h"
 #include "conn.h"
+#include "fault.h"
 #include "log.h"
 #include "message.h"
 #include "smtp.h"
@@ -331,6 +332,7 @@ conn_accept(int lfd, int implicit_tls, int64_t now)
 			(void)conn_stress_update(now);
 			return;
 		}
+		fault_forbidden_call();	/* test builds: NOMX_FORBID */
 		/* Replies and TLS records are written whole, when ready: Nagle
 		 * would only hold the second write of a handshake flight back
 		 * for the client's delayed ACK (40 ms). */

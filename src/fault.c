@@ -5,7 +5,10 @@
 #if NOMX_TEST
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include "log.h"
 
 int
 fault_hit(const char *what)
@@ -46,6 +49,30 @@ fault_crash(const char *point)
 	seen[i].point = point;
 	if (++seen[i].passes == strtoul(spec + n + 1, NULL, 10)) {
 		_exit(99);
+	}
+}
+
+void
+fault_forbidden_call(void)
+{
+	static unsigned accepts;
+	const char *spec = getenv("NOMX_FORBID"), *colon;
+	char *const argv[] = { "sh", "-c", "true", NULL };
+	int r;
+
+	if (spec == NULL || (colon = strchr(spec, ':')) == NULL ||
+	    ++accepts != strtoul(colon + 1, NULL, 10)) {
+		return;
+	}
+	log_warnx("test: making the forbidden call %s", spec);
+	if (strncmp(spec, "socket:", 7) == 0) {
+		r = socket(AF_INET, SOCK_STREAM, 0);
+	} else {
+		r = execve("/bin/sh", argv, NULL);
+	}
+	log_warnx("test: the forbidden call %s returned %d", spec, r);
+	if (r >= 0) {
+		close(r);
 	}
 }
 #else

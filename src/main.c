@@ -28,6 +28,7 @@
 #include "log.h"
 #include "loop.h"
 #include "passwd.h"
+#include "sandbox.h"
 #include "spool.h"
 #include "spooltool.h"
 #include "tls.h"
@@ -83,6 +84,7 @@ print_config(void)
 	    "  quota              %ld bytes, %d messages, filesystem reserve %ld bytes\n"
 	    "  volatile spool     %s\n"
 	    "  user               %s%s\n"
+	    "  sandbox            %s\n"
 	    "  log                %s\n"
 	    "  TLS                %s (key %s, cert %s)\n"
 	    "  TLS profile        TLS 1.%d-1.2, ECDSA P-256%s, ChaCha20-Poly1305, AES-GCM%s;\n"
@@ -97,6 +99,7 @@ print_config(void)
 	    (long)NOMX_QUOTA_BYTES, NOMX_QUOTA_MSGS, (long)NOMX_FS_RESERVE,
 	    NOMX_ALLOW_VOLATILE ? "allowed" : "refused",
 	    NOMX_USER[0] ? NOMX_USER : "(stay)", NOMX_CHROOT ? ", chroot into the spool" : "",
+	    NOMX_SANDBOX ? "system-call allowlist once running" : "off",
 	    NOMX_LOG_TARGET == 1 ? "syslog" : NOMX_LOG_TARGET == 2 ? "stderr" :
 	    "stderr in the foreground, else syslog",
 	    NOMX_TLS ? "on" : "off", NOMX_TLS_KEY, NOMX_TLS_CERT,
@@ -292,6 +295,7 @@ main(int argc, char **argv)
 		drop_privileges(&spool, spooldir);
 		conn_init(&spool);
 		conn_add_inetd(0, 1, ip, clock_ms());
+		sandbox_enter();
 		loop_run(NULL, 0, &spool);
 		return NOMX_EXIT_OK;
 	}
@@ -306,6 +310,7 @@ main(int argc, char **argv)
 	if (!foreground) {
 		daemonize(devnull);
 	}
+	sandbox_enter();
 	log_info("nomx ready host=%s literal=[%s]", NOMX_HOSTNAME, NOMX_STATIC_IP);
 	loop_run(l, nl, &spool);
 	return NOMX_EXIT_OK;

@@ -2,7 +2,7 @@
 #
 #   make                    static nomx for the host (build/host/nomx)
 #   make BOARD=<name>       for a board (board/<name>/board.mk)
-#   make run                dev config in the foreground on 127.0.0.1:2525,
+#   make run                dev config in the foreground on 127.0.0.1 and ::1, port 2525,
 #                           SMTPS on 2465 (PORT=, TLSPORT=, SPOOL= override)
 #   make test               every test; ends with "N passed, N failed"
 #                           (SANITIZE=1: on ASan+UBSan builds;
@@ -173,9 +173,9 @@ $(BUILD)/nomx: $(SRCS:src/%.c=$(BUILD)/obj/%.o) $(BEARSSL_LIB) board/$(BOARD)/bo
 run: deps $(DEVBUILD)/nomx
 	@board/setup.sh build swaks libnet-ssleay-perl libio-socket-ssl-perl
 	@[ -f $(SPOOL)/key.pem ] || $(DEVBUILD)/nomx -s $(SPOOL) keygen
-	@echo "nomx: dev config on 127.0.0.1:$(PORT) (SMTPS $(TLSPORT)), spool $(SPOOL); Ctrl-C stops"
+	@echo "nomx: dev config on 127.0.0.1 and ::1, port $(PORT) (SMTPS $(TLSPORT)), spool $(SPOOL); Ctrl-C stops"
 	@echo "nomx: try  swaks --server 127.0.0.1:$(PORT) --to alice@mail.example.com --tls"
-	$(DEVBUILD)/nomx -f -l 127.0.0.1 -p $(PORT) -P $(TLSPORT) -s $(SPOOL)
+	$(DEVBUILD)/nomx -f -p $(PORT) -P $(TLSPORT) -s $(SPOOL)
 
 # ---- tests ----
 

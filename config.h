@@ -41,6 +41,14 @@
 #define NOMX_STATIC_IP "192.0.2.1"
 #endif
 
+/* The static IPv6 address, or "" for none: mail to
+ * user@[IPv6:NOMX_STATIC_IP6] is then accepted, in any spelling of the
+ * address (full, "::"-compressed, leading zeros, an IPv4 tail; compared
+ * as 128-bit values).  Every other IPv6 literal is refused. */
+#ifndef NOMX_STATIC_IP6
+#define NOMX_STATIC_IP6 ""
+#endif
+
 /* ---- Mailboxes ------------------------------------------------------ */
 
 /* The mailbox table.  Each row is M(mailbox, "secondary addresses"),
@@ -61,10 +69,15 @@
 
 /* ---- Network -------------------------------------------------------- */
 
-/* Address to listen on (IPv4 dotted quad; "0.0.0.0" for all).  The -l
- * flag overrides it. */
+/* Addresses to listen on, the same ports on each: IPv4 (a dotted quad,
+ * "0.0.0.0" for all) and IPv6 ("::" for all, "::1", "fd00::25").  ""
+ * turns that one off.  The -l flag, given once or twice, replaces both.
+ * The per-address cap counts an IPv6 client by its /64. */
 #ifndef NOMX_LISTEN_ADDR
 #define NOMX_LISTEN_ADDR "0.0.0.0"
+#endif
+#ifndef NOMX_LISTEN_ADDR6
+#define NOMX_LISTEN_ADDR6 ""
 #endif
 
 /* SMTP port.  The -p flag overrides it. */

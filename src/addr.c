@@ -4,13 +4,15 @@
  *
  * The parser is strict where strictness keeps us from relaying and
  * tolerant only where real devices need it: a trailing dot on our
- * hostname.  A recipient is ours only if its domain is NOMX_HOSTNAME
- * or exactly the literal [NOMX_STATIC_IP] and it carries no routing
+ * hostname.  A recipient is ours only if its domain is NOMX_HOSTNAME,
+ * the literal [NOMX_STATIC_IP] or [IPv6:NOMX_STATIC_IP6] (the same
+ * address, however spelt) and it carries no routing
  * trick: '%', '!' or a quoted '@' in the local part, or a source route
  * through anything but our own names (RFC 5321 appendix C lets a server
  * ignore a route that ends at itself; a route through elsewhere is a
  * relay request and refused).
  */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "../config.h"
@@ -291,13 +293,37 @@ addr_ipv4_literal(const char *p, size_t len, unsigned char ip[4])
 	return i == len - 1;
 }
 
+/* [IPv6:...] (the tag in any case) as 16 bytes.  inet_pton takes each
+ * text form of RFC 4291 2.2, which RFC 5321 4.1.3 spells: full,
+ * "::"-compressed, leading zeros, an IPv4 tail; nothing else (no zone,
+ * no prefix length, no group over 4 digits). */
+static int
+addr_ipv6_literal(const char *p, size_t len, unsigned char ip[16])
+{
+	char text[48];
+
+	if (len < 8 || p[0] != '[' || p[len - 1] != ']' || !addr_eq_nocase(p + 1, 5, "IPv6:", 5) ||
+	    len - 7 >= sizeof(text)) {
+		return 0;
+	}
+	memcpy(text, p + 6, len - 7);
+	text[len - 7] = '\0';
+	return inet_pton(AF_INET6, text, ip) == 1;
+}
+
 static int
 addr_is_our_domain(const char *p, size_t len, int literal)
 {
 	static const char host[] = NOMX_HOSTNAME;
 	static const char lit[] = "[" NOMX_STATIC_IP "]";
-	unsigned char ours[4], theirs[4];
+	static const char lit6[] = "[IPv6:" NOMX_STATIC_IP6 "]";
+	unsigned char ours[16], theirs[16];
 
+	if (literal && addr_ipv6_literal(p, len, theirs)) {
+		/* the same 128 bits, however spelt */
+		return sizeof(NOMX_STATIC_IP6) > 1 && addr_ipv6_literal(lit6, sizeof(lit6) - 1, ours) &&
+		    memcmp(ours, theirs, 16) == 0;
+	}
 	if (literal) {
 		return addr_ipv4_literal(lit, sizeof(lit) - 1, ours) &&
 		    addr_ipv4_literal(p, len, theirs) && memcmp(ours, theirs, 4) == 0;

@@ -32,6 +32,7 @@
 #include "fault.h"
 #include "log.h"
 #include "message.h"
+#include "peer.h"
 #include "smtp.h"
 #include "spool.h"
 #include "tls.h"
@@ -42,7 +43,8 @@
 struct conn {
 	int rfd;		/* -1: free slot */
 	int wfd;		/* = rfd, except in inetd mode */
-	uint32_t ip4;		/* for the per-address cap; 0 if unknown */
+	int family;		/* the client's, and its key for the per-address cap */
+	uint64_t key;		/* (peer.h) */
 	int polled;		/* index in the poll set, -1 if none */
 	struct tls *tls;	/* NULL: plain */
 	struct tls *engine;	/* reserved for STARTTLS, until the 220 is out */
@@ -107,22 +109,23 @@ conn_close(struct conn *c)
 }
 
 static struct conn *
-conn_slot(int rfd, int wfd, uint32_t ip4, const char *ip, int tls, int64_t now)
+conn_slot(int rfd, int wfd, const struct peer *p, int tls, int64_t now)
 {
 	for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
 		struct conn *c = &conns[i];
 		if (c->rfd < 0) {
 			c->rfd = rfd;
 			c->wfd = wfd;
-			c->ip4 = ip4;
+			c->family = p->family;
+			c->key = p->key;
 			c->polled = -1;
 			c->tls = NULL;
 			c->engine = NULL;
 			c->stored = 0;
-			smtp_open(&c->s, ++conn_next_id, ip,
+			smtp_open(&c->s, ++conn_next_id, p->ip,
 			    (tls ? SMTP_OPEN_TLS : 0) | (tls_available() ? SMTP_OPEN_STARTTLS : 0), now);
 			smtp_stress(&c->s, conn_stressed);
-			log_info("session=%u client=%s connect", c->s.id, ip);
+			log_info("session=%u client=%s connect", c->s.id, p->ip);
 			return c;
 		}
 	}
@@ -317,10 +320,10 @@ void
 conn_accept(int lfd, int implicit_tls, int64_t now)
 {
 	for (;;) {
-		struct sockaddr_in sa;
+		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
-		char ip[INET_ADDRSTRLEN] = "unknown";
-		uint32_t ip4 = 0;
+		struct peer p;
+		const char *ip = p.ip;
 		size_t same = 0;
 		int one = 1;
 		int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -337,12 +340,9 @@ conn_accept(int lfd, int implicit_tls, int64_t now)
 		 * would only hold the second write of a handshake flight back
 		 * for the client's delayed ACK (40 ms). */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (sa.sin_family == AF_INET) {
-			ip4 = sa.sin_addr.s_addr;
-			inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
-		}
+		peer_from((struct sockaddr *)&sa, sl, &p);
 		for (size_t i = 0; conn_ready && i < NOMX_MAX_CONN; i++) {
-			same += conns[i].rfd >= 0 && conns[i].ip4 == ip4;
+			same += conns[i].rfd >= 0 && conns[i].family == p.family && conns[i].key == p.key;
 		}
 		if (same >= NOMX_MAX_CONN_PER_IP) {
 			log_warnx("client=%s refused: %zu connections from it", ip, same);
@@ -356,11 +356,11 @@ conn_accept(int lfd, int implicit_tls, int64_t now)
 			close(fd);
 			continue;
 		}
-		struct conn *c = conn_slot(fd, fd, ip4, ip, t != NULL, now);
+		struct conn *c = conn_slot(fd, fd, &p, t != NULL, now);
 		struct conn *v;
 		if (c == NULL && (v = conn_victim(0, now)) != NULL) {
 			conn_evict(v, now);
-			c = conn_slot(fd, fd, ip4, ip, t != NULL, now);
+			c = conn_slot(fd, fd, &p, t != NULL, now);
 		}
 		if (c == NULL) {
 			log_warnx("client=%s refused: all %d slots busy", ip, NOMX_MAX_CONN);
@@ -379,11 +379,11 @@ conn_accept(int lfd, int implicit_tls, int64_t now)
 }
 
 void
-conn_add_inetd(int rfd, int wfd, const char *ip, int64_t now)
+conn_add_inetd(int rfd, int wfd, const struct peer *p, int64_t now)
 {
 	fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
 	fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);
-	conn_slot(rfd, wfd, 0, ip, 0, now);
+	conn_slot(rfd, wfd, p, 0, now);
 }
 
 size_t

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "peer.h"
 #include "spool.h"
 
 /* Free every slot; finished messages go to sp (the caller's, open). */
@@ -19,8 +20,8 @@ void conn_init(struct spool *sp);
  * implicit_tls, each begins with a TLS handshake (the SMTPS port). */
 void conn_accept(int lfd, int implicit_tls, int64_t now);
 
-/* Inetd mode: one session reading rfd and writing wfd. */
-void conn_add_inetd(int rfd, int wfd, const char *ip, int64_t now);
+/* Inetd mode: one session reading rfd and writing wfd, for client p. */
+void conn_add_inetd(int rfd, int wfd, const struct peer *p, int64_t now);
 
 /* Fill pfd with the descriptors that want I/O; returns the count.  Slot
  * i of the pool goes to pfd[base + k] in order, remembered for

@@ -159,6 +159,7 @@ static void
 der_extensions(struct der *d)
 {
 	struct in_addr ip;
+	struct in6_addr ip6;
 	size_t ctx = der_open(d, 0xa3), seq = der_open(d, 0x30), ext, oct, in;
 
 	ext = der_ext_begin(d, oid_subject_alt_name, sizeof(oid_subject_alt_name), 0, &oct);
@@ -166,6 +167,9 @@ der_extensions(struct der *d)
 	der_prim(d, 0x82, NOMX_HOSTNAME, sizeof(NOMX_HOSTNAME) - 1);	/* dNSName */
 	if (inet_pton(AF_INET, NOMX_STATIC_IP, &ip) == 1) {
 		der_prim(d, 0x87, &ip, 4);				/* iPAddress */
+	}
+	if (inet_pton(AF_INET6, NOMX_STATIC_IP6, &ip6) == 1) {
+		der_prim(d, 0x87, &ip6, 16);				/* iPAddress */
 	}
 	der_close(d, in);
 	der_ext_end(d, ext, oct);
@@ -379,8 +383,9 @@ keygen_main(const char *spooldir, int argc, char **argv)
 		br_sha256_out(&h, fp);
 	}
 	printf("nomx keygen: EC P-256 key %s, certificate %s\n"
-	    "  for %s and [%s], self-signed, SHA-256 fingerprint ", keypath, certpath,
-	    NOMX_HOSTNAME, NOMX_STATIC_IP);
+	    "  for %s, [%s]%s%s%s, self-signed, SHA-256 fingerprint ", keypath, certpath,
+	    NOMX_HOSTNAME, NOMX_STATIC_IP, NOMX_STATIC_IP6[0] ? " and [" : "", NOMX_STATIC_IP6,
+	    NOMX_STATIC_IP6[0] ? "]" : "");
 	for (size_t i = 0; i < sizeof(fp); i++) {
 		printf("%02X%s", fp[i], i + 1 < sizeof(fp) ? ":" : "\n");
 	}

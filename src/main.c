@@ -28,6 +28,7 @@
 #include "log.h"
 #include "loop.h"
 #include "passwd.h"
+#include "peer.h"
 #include "sandbox.h"
 #include "spool.h"
 #include "spooltool.h"
@@ -45,7 +46,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: nomx [-f] [-l addr] [-p port] [-P tlsport] [-s spooldir]  serve SMTP\n"
+	    "usage: nomx [-f] [-l addr [-l addr6]] [-p port] [-P tlsport] [-s spooldir]  serve SMTP\n"
 	    "       nomx -i [-s spooldir]               one session on stdin/stdout\n"
 	    "       nomx [-s spooldir] spool ls|cat SEQ|status|fsck [--repair]\n"
 	    "       nomx [-s spooldir] spool export [--from SEQ] | ack SEQ TOKEN\n"
@@ -67,8 +68,12 @@ print_config(void)
 	printf("nomx %s, compiled-in configuration\n"
 	    "  hostname           %s\n"
 	    "  static IP literal  [%s]\n"
-	    "  listen             %s port %d (SMTPS port %d)\n",
-	    NOMX_VERSION, NOMX_HOSTNAME, NOMX_STATIC_IP, NOMX_LISTEN_ADDR, NOMX_SMTP_PORT, NOMX_SMTPS_PORT);
+	    "  static IPv6        %s%s%s\n"
+	    "  listen             %s%s%s port %d (SMTPS port %d)\n",
+	    NOMX_VERSION, NOMX_HOSTNAME, NOMX_STATIC_IP,
+	    NOMX_STATIC_IP6[0] ? "[IPv6:" : "(none)", NOMX_STATIC_IP6, NOMX_STATIC_IP6[0] ? "]" : "",
+	    NOMX_LISTEN_ADDR, NOMX_LISTEN_ADDR[0] && NOMX_LISTEN_ADDR6[0] ? " and " : "",
+	    NOMX_LISTEN_ADDR6, NOMX_SMTP_PORT, NOMX_SMTPS_PORT);
 	addr_each_mailbox(print_mailbox);
 	printf("  catch-all          %s\n"
 	    "  max connections    %d (%d per client address)\n"
@@ -113,21 +118,31 @@ print_config(void)
 	    "PLAIN LOGIN, optional, TLS only");
 }
 
+/* A listening socket on addr (IPv4 or IPv6) and port. */
 static int
 listen_on(const char *addr, int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+	struct sockaddr *sa = (struct sockaddr *)&s4;
+	socklen_t sl = sizeof(s4);
 	int one = 1, fd;
 
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+	if (inet_pton(AF_INET6, addr, &s6.sin6_addr) == 1) {
+		sa = (struct sockaddr *)&s6;
+		sl = sizeof(s6);
+	} else if (inet_pton(AF_INET, addr, &s4.sin_addr) != 1) {
 		log_die(NOMX_EXIT_USAGE, "bad listen address: %s", addr);
 	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* IPv6 only: IPv4 clients arrive on the IPv4 socket, as themselves */
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, NOMX_LISTEN_BACKLOG) < 0) {
-		log_die(NOMX_EXIT_SYSTEM, "cannot listen on %s:%d: %s", addr, port, strerror(errno));
+	    (sa->sa_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    bind(fd, sa, sl) < 0 || listen(fd, NOMX_LISTEN_BACKLOG) < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "cannot listen on %s port %d: %s", addr, port, strerror(errno));
 	}
-	log_info("listening on %s:%d", addr, port);
+	log_info("listening on %s port %d", addr, port);
 	return fd;
 }
 
@@ -207,31 +222,34 @@ daemonize(int devnull)
 	}
 }
 
-/* The client address in inetd mode: the socket's peer, or what
+/* The client in inetd mode: the socket's peer, or the address
  * tcpsvd/s6-tcpserver put in the environment. */
 static void
-inetd_peer(char *ip, size_t len)
+inetd_peer(struct peer *p)
 {
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
 	socklen_t sl = sizeof(sa);
 	const char *env = getenv("TCPREMOTEIP");
 
-	if (getpeername(0, (struct sockaddr *)&sa, &sl) == 0 && sa.sin_family == AF_INET) {
-		inet_ntop(AF_INET, &sa.sin_addr, ip, (socklen_t)len);
-	} else if (env != NULL && strlen(env) < len && strspn(env, "0123456789.:abcdefABCDEF") == strlen(env)) {
-		snprintf(ip, len, "%s", env);
-	} else {
-		snprintf(ip, len, "unknown");
+	memset(&sa, 0, sizeof(sa));
+	if (getpeername(0, (struct sockaddr *)&sa, &sl) < 0) {
+		sl = 0;
+	}
+	peer_from((struct sockaddr *)&sa, sl, p);
+	if (p->family == 0 && env != NULL && strlen(env) < sizeof(p->ip) &&
+	    strspn(env, "0123456789.:abcdefABCDEF") == strlen(env)) {
+		snprintf(p->ip, sizeof(p->ip), "%s", env);
 	}
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *addr = NOMX_LISTEN_ADDR, *spooldir = NOMX_SPOOL_DIR;
+	const char *addrs[2] = { NOMX_LISTEN_ADDR, NOMX_LISTEN_ADDR6 }, *spooldir = NOMX_SPOOL_DIR;
 	int port = NOMX_SMTP_PORT, tlsport = NOMX_SMTPS_PORT, foreground = 0, inetd = 0, opt, devnull;
+	int tls, naddr = 0;
 	static struct spool spool;	/* the daemon's one spool, lent to conn.c and loop.c */
-	struct loop_listener l[2];
+	struct loop_listener l[4];
 	size_t nl = 0;
 
 	while ((opt = getopt(argc, argv, "+fil:p:P:s:Vh")) != -1) {
@@ -242,8 +260,14 @@ main(int argc, char **argv)
 		case 'i':
 			inetd = 1;
 			break;
-		case 'l':
-			addr = optarg;
+		case 'l':	/* once or twice: replaces both compiled-in addresses */
+			if (naddr == 2) {
+				usage();
+			}
+			if (naddr == 0) {
+				addrs[1] = "";
+			}
+			addrs[naddr++] = optarg;
 			break;
 		case 'p':
 			port = atoi(optarg);
@@ -288,21 +312,31 @@ main(int argc, char **argv)
 	log_open(NOMX_LOG_TARGET == 1 || (NOMX_LOG_TARGET == 0 && !foreground && !inetd));
 	loop_signals();
 	if (inetd) {
-		char ip[48];
-		inetd_peer(ip, sizeof(ip));
+		struct peer p;
+		inetd_peer(&p);
 		spool_open(&spool, spooldir, 1);
 		start_tls(spooldir);
 		drop_privileges(&spool, spooldir);
 		conn_init(&spool);
-		conn_add_inetd(0, 1, ip, clock_ms());
+		conn_add_inetd(0, 1, &p, clock_ms());
 		sandbox_enter();
 		loop_run(NULL, 0, &spool);
 		return NOMX_EXIT_OK;
 	}
-	l[nl++] = (struct loop_listener){ listen_on(addr, port), 0 };
+	if (addrs[0][0] == '\0' && addrs[1][0] == '\0') {
+		log_die(NOMX_EXIT_USAGE, "no address to listen on (NOMX_LISTEN_ADDR, NOMX_LISTEN_ADDR6)");
+	}
+	for (int i = 0; i < 2; i++) {
+		if (addrs[i][0] != '\0') {
+			l[nl++] = (struct loop_listener){ listen_on(addrs[i], port), 0 };
+		}
+	}
 	spool_open(&spool, spooldir, 0);
-	if (start_tls(spooldir) && tlsport != 0) {
-		l[nl++] = (struct loop_listener){ listen_on(addr, tlsport), 1 };
+	tls = start_tls(spooldir) && tlsport != 0;
+	for (int i = 0; tls && i < 2; i++) {
+		if (addrs[i][0] != '\0') {
+			l[nl++] = (struct loop_listener){ listen_on(addrs[i], tlsport), 1 };
+		}
 	}
 	devnull = foreground ? -1 : open("/dev/null", O_RDWR | O_CLOEXEC);
 	drop_privileges(&spool, spooldir);

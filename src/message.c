@@ -34,8 +34,10 @@ message_received(const struct smtp_session *s, uint64_t seq, time_t now, char *b
 		snprintf(tls, sizeof(tls), "\r\n\t(using %s)", s->tls_info);
 	}
 	message_proto(s, proto, sizeof(proto));
-	n = snprintf(buf, cap, "Received: from %s ([%s])%s\r\n\tby %s (nomx) with %s id %llu%s;"
-	    "\r\n\t%s\r\n", s->helo, s->client_ip, tls, NOMX_HOSTNAME, proto,
+	/* TCP-info is an address literal (RFC 5321 4.4): IPv6 is tagged */
+	n = snprintf(buf, cap, "Received: from %s ([%s%s])%s\r\n\tby %s (nomx) with %s id %llu%s;"
+	    "\r\n\t%s\r\n", s->helo, strchr(s->client_ip, ':') != NULL ? "IPv6:" : "",
+	    s->client_ip, tls, NOMX_HOSTNAME, proto,
 	    (unsigned long long)seq, fo, date);
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }

@@ -50,7 +50,7 @@ void
 reply_ehlo(char *buf, size_t *len, size_t cap, const char *ip, unsigned offer)
 {
 	int n = snprintf(buf + *len, cap - *len,
-	    "250-%s greets [%s]\r\n"
+	    "250-%s greets [%s%s]\r\n"
 	    "250-PIPELINING\r\n"
 	    "250-SIZE %ld\r\n"
 	    "250-8BITMIME\r\n"
@@ -58,7 +58,7 @@ reply_ehlo(char *buf, size_t *len, size_t cap, const char *ip, unsigned offer)
 	    "250-SMTPUTF8\r\n"
 	    "%s%s"
 	    "250 CHUNKING\r\n",
-	    NOMX_HOSTNAME, ip, (long)NOMX_MSG_MAX,
+	    NOMX_HOSTNAME, strchr(ip, ':') != NULL ? "IPv6:" : "", ip, (long)NOMX_MSG_MAX,
 	    offer & REPLY_EHLO_STARTTLS ? "250-STARTTLS\r\n" : "",
 	    offer & REPLY_EHLO_AUTH ? "250-AUTH PLAIN LOGIN\r\n" : "");
 

@@ -6,7 +6,9 @@
  */
 #define NOMX_HOSTNAME "mail.example.com"
 #define NOMX_STATIC_IP "127.0.0.1"
+#define NOMX_STATIC_IP6 "::1"
 #define NOMX_LISTEN_ADDR "127.0.0.1"
+#define NOMX_LISTEN_ADDR6 "::1"
 #define NOMX_SMTP_PORT 2525
 #define NOMX_MAILBOXES(M) \
 	M("alice", "alice.smith a.smith") \

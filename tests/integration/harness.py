@@ -38,7 +38,7 @@ SANITIZER_REPORTS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runt
 class Server:
     """One nomx daemon with its own folder (spool + log)."""
 
-    def __init__(self, spool=None, env=None, tls=False, binary=None, wrap=()):
+    def __init__(self, spool=None, env=None, tls=False, binary=None, wrap=(), listen=("127.0.0.1",)):
         self.dir = tempfile.mkdtemp(prefix="nomx-it-", dir=TMP)
         os.chmod(self.dir, 0o755)
         self.spool = spool or os.path.join(self.dir, "spool")
@@ -46,6 +46,7 @@ class Server:
         self.tls_port = free_port()
         self.binary = binary
         self.wrap = list(wrap)      # a command that execs nomx (unshare ...)
+        self.listen = listen        # -l for each: IPv4 and/or IPv6
         self.env = dict(os.environ, **(env or {}))
         if tls:
             self.keygen()
@@ -56,8 +57,9 @@ class Server:
         self.logf = open(self.logpath, "ab")
         mark = os.path.getsize(self.logpath)
         self.proc = subprocess.Popen(
-            self.wrap + nomx_cmd("-f", "-l", "127.0.0.1", "-p", str(self.port), "-P", str(self.tls_port),
-                     "-s", self.spool, binary=self.binary),
+            self.wrap + nomx_cmd("-f", *[a for addr in self.listen for a in ("-l", addr)],
+                                 "-p", str(self.port), "-P", str(self.tls_port), "-s", self.spool,
+                                 binary=self.binary),
             stdout=self.logf, stderr=self.logf, env=self.env)
         SERVERS.append(self)
         deadline = time.time() + 20

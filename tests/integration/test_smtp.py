@@ -70,7 +70,7 @@ def test_relay_and_unknown_refused_and_logged():
     c = session(s.port)
     expect(c.cmd("MAIL FROM:<spammer@evil.example>"), 250)
     relay = ["victim@example.com", "alice@mail.example.com.evil.example", "alice@[10.0.0.1]",
-             "alice@[127.0.0.2]", "alice@[IPv6:::1]", "@other.example:alice@mail.example.com",
+             "alice@[127.0.0.2]", "alice@[IPv6:::2]", "@other.example:alice@mail.example.com",
              "alice%victim.example@mail.example.com", "victim.example!alice@mail.example.com",
              "\"alice@victim.example\"@mail.example.com", "alice@localhost"]
     for r in relay:

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The accept tables, case by case (dev config: mail.example.com and
- * [127.0.0.1]; mailboxes alice (alice.smith, a.smith), bob, postmaster).
+ * The accept tables, case by case (dev config: mail.example.com,
+ * [127.0.0.1] and [IPv6:::1]; mailboxes alice (alice.smith, a.smith),
+ * bob, postmaster).
  */
 #include "addr.h"
 #include "check.h"
@@ -25,6 +26,19 @@ static const struct rcpt_case rcpt_cases[] = {
 	{ "<PostMaster>", ADDR_OK, "postmaster" },
 	{ "<postmaster@mail.example.com>", ADDR_OK, "postmaster" },
 	{ "<postmaster@[127.0.0.1]>", ADDR_OK, "postmaster" },
+	/* ::1 in every spelling of RFC 4291 2.2 (RFC 5321 4.1.3), any tag case */
+	{ "<bob@[IPv6:::1]>", ADDR_OK, "bob" },
+	{ "<bob@[ipv6:::1]>", ADDR_OK, "bob" },
+	{ "<bob@[IPV6:0:0:0:0:0:0:0:1]>", ADDR_OK, "bob" },
+	{ "<bob@[IPv6:0000:0000:0000:0000:0000:0000:0000:0001]>", ADDR_OK, "bob" },
+	{ "<bob@[IPv6:0::1]>", ADDR_OK, "bob" },
+	{ "<bob@[IPv6:0:0:0::0:1]>", ADDR_OK, "bob" },
+	{ "<bob@[IPv6:0:0:0:0:0:0::1]>", ADDR_OK, "bob" },
+	{ "<bob@[IPv6:::0.0.0.1]>", ADDR_OK, "bob" },
+	{ "<bob@[IPv6:0:0:0:0:0:0:0.0.0.1]>", ADDR_OK, "bob" },
+	{ "<postmaster@[IPv6:0::0001]>", ADDR_OK, "postmaster" },
+	{ "<@[IPv6:::1]:bob@mail.example.com>", ADDR_OK, "bob" },
+	{ "<carol@[IPv6:::1]>", ADDR_UNKNOWN, NULL },
 	{ "<\"alice\"@mail.example.com>", ADDR_OK, "alice" },
 	{ "<\"al\\ice\"@mail.example.com>", ADDR_OK, "alice" },
 	/* a source route that ends at us, through our own names */
@@ -40,7 +54,31 @@ static const struct rcpt_case rcpt_cases[] = {
 	{ "<alice@localhost>", ADDR_RELAY, NULL },
 	{ "<alice@[10.0.0.1]>", ADDR_RELAY, NULL },
 	{ "<alice@[127.0.0.2]>", ADDR_RELAY, NULL },
-	{ "<alice@[IPv6:::1]>", ADDR_RELAY, NULL },
+	/* near misses of ::1: other addresses, our IPv4 address mapped or
+	 * compatible, malformed or untagged, zones, prefixes */
+	{ "<alice@[IPv6:::2]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:::1:0]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:1::]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:::]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:::1:1]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:1:0:0:0:0:0:0:1]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:::ffff:127.0.0.1]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:::127.0.0.1]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:00001::1]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:::00001]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:0:0:0:0:0:0:0:0:1]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:0:0:0:0:0:0:1]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:::1::]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:::1%lo]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:::1/128]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6::::1]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:::0.0.0.256]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:::1.]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6::1]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv7:::1]>", ADDR_RELAY, NULL },
+	{ "<alice@[::1]>", ADDR_RELAY, NULL },
+	{ "<alice@[IPv6:127.0.0.1]>", ADDR_RELAY, NULL },
 	{ "<alice@[tag:127.0.0.1]>", ADDR_RELAY, NULL },
 	{ "<alice@[127.0.0.1.5]>", ADDR_RELAY, NULL },
 	{ "<alice@[1270.0.0.1]>", ADDR_RELAY, NULL },

@@ -121,7 +121,7 @@ export_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned char *en
 static int
 export_walk(int dirfd, struct export_ctx *x)
 {
-	return spool_scan_all(dirfd, x->from, export_cb, x) < 0 || x->failed ? -1 : 0;
+	return spool_scan_all(dirfd, x->from, 1, export_cb, x) < 0 || x->failed ? -1 : 0;
 }
 
 /* On a serial console: no output processing (no CR added, no stops

@@ -144,6 +144,7 @@ loop_run(const struct loop_listener *l, size_t n, struct spool *sp)
 		if (due >= 0 && (due <= now || stopping)) {
 			spool_sync(sp);
 			conn_after_commit(now);
+			spool_announce(sp);
 		}
 	}
 	spool_sync(sp);

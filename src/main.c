@@ -159,7 +159,19 @@ start_tls(const char *spooldir)
 #endif
 }
 
-/* Give the spool to the unprivileged user, chroot into it, drop. */
+/* The spool folder becomes the working directory: the chroot takes
+ * it from there, and spool_announce() names the follower's socket
+ * relative to it, chrooted or not. */
+static void
+work_in(const struct spool *sp, const char *spooldir)
+{
+	if (fchdir(sp->dirfd) < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "cannot enter %s: %s", spooldir, strerror(errno));
+	}
+}
+
+/* Give the spool to the unprivileged user, chroot into it (the working
+ * directory), drop. */
 static void
 drop_privileges(struct spool *sp, const char *spooldir)
 {
@@ -180,7 +192,7 @@ drop_privileges(struct spool *sp, const char *spooldir)
 		log_die(NOMX_EXIT_SYSTEM, "cannot give the spool %s to %s: %s", spooldir, NOMX_USER,
 		    errno == EPERM ? "it belongs to another user" : strerror(errno));
 	}
-	if (NOMX_CHROOT && (chroot(spooldir) < 0 || chdir("/") < 0)) {
+	if (NOMX_CHROOT && (chroot(".") < 0 || chdir("/") < 0)) {
 		log_die(NOMX_EXIT_SYSTEM, "chroot %s: %s", spooldir, strerror(errno));
 	}
 #if NOMX_TLS
@@ -315,6 +327,7 @@ main(int argc, char **argv)
 		struct peer p;
 		inetd_peer(&p);
 		spool_open(&spool, spooldir, 1);
+		work_in(&spool, spooldir);
 		start_tls(spooldir);
 		drop_privileges(&spool, spooldir);
 		conn_init(&spool);
@@ -332,6 +345,7 @@ main(int argc, char **argv)
 		}
 	}
 	spool_open(&spool, spooldir, 0);
+	work_in(&spool, spooldir);
 	tls = start_tls(spooldir) && tlsport != 0;
 	for (int i = 0; tls && i < 2; i++) {
 		if (addrs[i][0] != '\0') {

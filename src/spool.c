@@ -11,9 +11,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -133,6 +135,7 @@ spool_open(struct spool *sp, const char *dir, int wait)
 
 	*sp = (struct spool){ .fd = -1, .next_seq = 1 };
 	sp->dirfd = spool_dir_setup(dir, wait, &sp->segdirfd, &sp->lockfd);
+	sp->followfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (spool_ack_read(sp->dirfd, &sp->ack) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "spool: cannot read %s/%s: %s", dir, SPOOL_ACK_FILE,
 		    strerror(errno));
@@ -151,7 +154,7 @@ spool_open(struct spool *sp, const char *dir, int wait)
 	if (sp->ack.acked >= sp->next_seq) {
 		sp->next_seq = sp->ack.acked + 1;
 	}
-	sp->durable_seq = sp->written_seq = sp->next_seq - 1;
+	sp->durable_seq = sp->written_seq = sp->announced_seq = sp->next_seq - 1;
 	log_info("spool dir=%s segments=%zu unacked=%llu bytes=%llu acked=%llu next=%llu", dir, n,
 	    (unsigned long long)sp->msgs, (unsigned long long)sp->bytes,
 	    (unsigned long long)sp->ack.acked, (unsigned long long)sp->next_seq);
@@ -160,7 +163,7 @@ spool_open(struct spool *sp, const char *dir, int wait)
 void
 spool_close(struct spool *sp)
 {
-	int *fds[] = { &sp->fd, &sp->segdirfd, &sp->lockfd, &sp->dirfd };
+	int *fds[] = { &sp->fd, &sp->segdirfd, &sp->lockfd, &sp->dirfd, &sp->followfd };
 
 	spool_sync(sp);
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -269,6 +272,25 @@ spool_drop_active(struct spool *sp)
 	sp->pending_msgs = 0;
 	close(sp->fd);
 	sp->fd = -1;
+}
+
+void
+spool_announce(struct spool *sp)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = SPOOL_FOLLOW_SOCK };
+	char word[48];
+	int n;
+
+	if (sp->durable_seq <= sp->announced_seq) {
+		return;
+	}
+	n = snprintf(word, sizeof(word), "%llu %llu\n", (unsigned long long)sp->announced_seq + 1,
+	    (unsigned long long)sp->durable_seq);
+	sp->announced_seq = sp->durable_seq;
+	if (sp->followfd >= 0) {
+		(void)sendto(sp->followfd, word, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL,
+		    (const struct sockaddr *)&sa, sizeof(sa));
+	}
 }
 
 void

@@ -31,12 +31,14 @@ enum spool_err {
 
 struct spool {
 	int dirfd, segdirfd, lockfd;
+	int followfd;		/* datagrams to SPOOL_FOLLOW_SOCK, -1 = none */
 	int fd;			/* active segment, -1 = none (make one) */
 	uint64_t size;		/* its size */
 	uint64_t synced;	/* its durable size */
 	uint64_t next_seq;
 	uint64_t written_seq;	/* last appended */
 	uint64_t durable_seq;	/* last made durable */
+	uint64_t announced_seq;	/* last told to a follower (spool_announce) */
 	uint64_t pending_msgs;	/* appended since the last sync */
 	uint64_t bytes;		/* all segments */
 	uint64_t msgs;		/* all records not acknowledged */
@@ -85,6 +87,14 @@ enum spool_err spool_append(struct spool *sp, const struct spool_msg *m, uint64_
 /* Group commit: one fdatasync for everything appended since the last
  * call.  Cheap when nothing is pending. */
 void spool_sync(struct spool *sp);
+
+/* Once the 250s of what spool_sync made durable are out: tell a
+ * `nomx spool follow` listening in the folder (the working directory:
+ * main.c) which messages those were, as one datagram "FIRST LAST\n".
+ * Never waits and writes nothing to flash; with nobody listening it
+ * fails unseen.  A lost one is covered by the next: the follower goes
+ * on from the last message it showed. */
+void spool_announce(struct spool *sp);
 
 /* Highest seq known durable. */
 uint64_t spool_durable_seq(const struct spool *sp);

@@ -26,6 +26,9 @@
 #define SPOOL_SECRET_LEN 16
 #define SPOOL_ACK_FILE "ACK"
 #define SPOOL_SEG_DIR "seg"
+/* Where `nomx spool follow` listens for the daemon's word of what just
+ * became durable (a datagram socket; spool_follow.h). */
+#define SPOOL_FOLLOW_SOCK "follow.sock"
 /* Most segments a spool may hold (segments are ~NOMX_SEG_MAX each). */
 #define SPOOL_MAX_SEGS 4096
 

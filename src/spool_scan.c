@@ -120,7 +120,7 @@ scan_all_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned char *
 }
 
 int
-spool_scan_all(int dirfd, uint64_t from, spool_rec_fn *fn, void *ctx)
+spool_scan_all(int dirfd, uint64_t from, int sync, spool_rec_fn *fn, void *ctx)
 {
 	const struct spool_segs *segs = spool_dir_segments(dirfd);
 	struct scan_all a = { fn, ctx, 0 };
@@ -147,7 +147,7 @@ spool_scan_all(int dirfd, uint64_t from, spool_rec_fn *fn, void *ctx)
 		 * but not yet synced.  Sync before reading: a record a
 		 * collector has seen must survive a power cut, or its
 		 * sequence number could be given again to other mail. */
-		if (fstat(fd, &st) < 0 || (i + 1 == n && fdatasync(fd) < 0)) {
+		if (fstat(fd, &st) < 0 || (sync && i + 1 == n && fdatasync(fd) < 0)) {
 			fprintf(stderr, "nomx: %s: %s\n", name, strerror(errno));
 			close(fd);
 			return -1;

@@ -33,9 +33,10 @@ off_t spool_scan_seg(int fd, off_t size, spool_rec_fn *fn, void *ctx, int *torn,
 
 /* Walk every valid record of every segment that may hold seqs >= from
  * (0: all), in order, until fn returns non-zero.  0, or -1 with the
- * reason printed.  Segments removed meanwhile are skipped.  The last
- * (active) segment is synced first: what a reader sees is durable. */
-int spool_scan_all(int dirfd, uint64_t from, spool_rec_fn *fn, void *ctx);
+ * reason printed.  Segments removed meanwhile are skipped.  With sync,
+ * the last (active) segment is synced first: what a reader sees is
+ * durable.  Without, the caller reads only what it knows is. */
+int spool_scan_all(int dirfd, uint64_t from, int sync, spool_rec_fn *fn, void *ctx);
 
 /* Read exactly n bytes at off; 0 or -1. */
 int spool_pread_full(int fd, void *buf, size_t n, off_t off);

@@ -9,6 +9,8 @@
  *   nomx spool fsck [--repair]
  *                        verify every segment and the ACK file; with
  *                        --repair (daemon stopped) cut torn tails
+ *   nomx spool follow    a line like ls's, and the Subject, for each
+ *                        message as it is answered 250: spool_follow.c
  *   nomx spool export, ack: see export.c
  */
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include "export.h"
 #include "log.h"
 #include "spool_ack.h"
+#include "spool_follow.h"
 #include "spool_scan.h"
 #include "spooltool.h"
 #include "utc.h"
@@ -63,15 +66,14 @@ tool_env_first(const unsigned char *env, size_t len, int want, const char **v, s
 	*n = 0;
 }
 
-static int
-tool_ls_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned char *env, off_t body)
+void
+spooltool_ls_line(const struct spool_rec *r, const unsigned char *env)
 {
 	char when[32];
 	const char *v;
 	size_t n, off = 0;
 	int type;
 
-	(void)vctx, (void)fd, (void)body;
 	utc_format(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", (time_t)(r->t_ms / 1000));
 	tool_env_first(env, r->env_len, SPOOL_ENV_FROM, &v, &n);
 	printf("%llu %s %u <%.*s>", (unsigned long long)r->seq, when, r->body_len, (int)n, v);
@@ -80,6 +82,13 @@ tool_ls_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned char *e
 			printf(" <%.*s>", (int)n, v);
 		}
 	}
+}
+
+static int
+tool_ls_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned char *env, off_t body)
+{
+	(void)vctx, (void)fd, (void)body;
+	spooltool_ls_line(r, env);
 	putchar('\n');
 	return 0;
 }
@@ -114,7 +123,7 @@ tool_cat_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned char *
 static int
 tool_walk(int dirfd, spool_rec_fn *fn, struct tool_ctx *ctx)
 {
-	return spool_scan_all(dirfd, ctx->want, fn, ctx);
+	return spool_scan_all(dirfd, ctx->want, 1, fn, ctx);
 }
 
 static int
@@ -250,7 +259,7 @@ tool_fsck(int dirfd, int repair)
 static void
 tool_usage(void)
 {
-	fprintf(stderr, "usage: nomx spool ls | cat SEQ | status | fsck [--repair] |\n"
+	fprintf(stderr, "usage: nomx spool ls | cat SEQ | status | fsck [--repair] | follow |\n"
 	    "                  export [--from SEQ] | ack SEQ TOKEN\n");
 }
 
@@ -270,6 +279,9 @@ spooltool_main(const char *spooldir, int argc, char **argv)
 	}
 	if (strcmp(argv[0], "ack") == 0) {
 		return export_ack_main(spooldir, argc - 1, argv + 1);
+	}
+	if (strcmp(argv[0], "follow") == 0 && argc == 1) {
+		return spool_follow_main(spooldir);
 	}
 	if ((dirfd = open(spooldir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		fprintf(stderr, "nomx: spool %s: %s\n", spooldir, strerror(errno));

@@ -7,7 +7,9 @@ import os
 import re
 import shlex
 import signal
+import smtplib
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -325,6 +327,25 @@ def deliver(port, body, to=("alice@mail.example.com",), sender="dev@ups.example"
     c.cmd("QUIT")
     c.close()
     return seq
+
+
+def smtplib_send(s, mode, msg, rcpts=("alice@mail.example.com",), sender="cam@example.com",
+                 host="127.0.0.1"):
+    """One message to Server s with Python's smtplib over "plain" SMTP,
+    "starttls" or "smtps", the certificate checked; raises unless it was
+    answered 250.  Returns when the 250 came (time.monotonic())."""
+    ctx = ssl.create_default_context(cafile=s.cert)
+    if mode == "smtps":
+        c = smtplib.SMTP_SSL(host, s.tls_port, context=ctx, timeout=WAIT)
+    else:
+        c = smtplib.SMTP(host, s.port, timeout=WAIT)
+        if mode == "starttls":
+            c.starttls(context=ctx)
+    try:
+        c.sendmail(sender, list(rcpts), msg)
+        return time.monotonic()
+    finally:
+        c.quit()
 
 
 def stored_body(raw):

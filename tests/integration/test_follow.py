@@ -10,12 +10,11 @@ import os
 import re
 import signal
 import smtplib
-import ssl
 import subprocess
 import threading
 import time
 
-from harness import RUNNER, TMP, WAIT, Server, free_port, nomx_cmd
+from harness import RUNNER, TMP, WAIT, Server, free_port, nomx_cmd, smtplib_send
 from ports import wait_port
 
 # Each line within this of its 250 (the issue: 1 s); emulated CPUs
@@ -27,18 +26,7 @@ TOPIC = "nomx/mail"
 def _send(s, mode, subject, size=0, rcpts=("alice@mail.example.com",)):
     """One message; returns the time its 250 arrived."""
     msg = ("Subject: %s\r\n\r\n" % subject).encode() + (b"z" * 78 + b"\r\n") * (size // 80)
-    ctx = ssl.create_default_context(cafile=s.cert)
-    if mode == "smtps":
-        c = smtplib.SMTP_SSL("127.0.0.1", s.tls_port, context=ctx, timeout=WAIT)
-    else:
-        c = smtplib.SMTP("127.0.0.1", s.port, timeout=WAIT)
-        if mode == "starttls":
-            c.starttls(context=ctx)
-    try:
-        c.sendmail("ups@example.com", list(rcpts), msg)
-        return time.monotonic()
-    finally:
-        c.quit()
+    return smtplib_send(s, mode, msg, rcpts, sender="ups@example.com")
 
 
 def _follow(s, pipe_to=None):

@@ -12,11 +12,10 @@ network namespace of its own (this file, run as a script inside
 import os
 import smtplib
 import socket
-import ssl
 import subprocess
 import sys
 
-from harness import WAIT, Server, Skip, expect, is_root, stored_body
+from harness import WAIT, Server, Skip, expect, is_root, smtplib_send, stored_body
 
 RCPT = "alice@mail.example.com"
 
@@ -30,18 +29,8 @@ def _body(tag, size):
     return b"Subject: %s\r\n\r\n" % tag.encode() + line * (size // len(line))
 
 
-def _smtplib(s, mode, msg, rcpts=(RCPT,)):
-    ctx = ssl.create_default_context(cafile=s.cert)
-    if mode == "smtps":
-        c = smtplib.SMTP_SSL("::1", s.tls_port, context=ctx, timeout=WAIT)
-    else:
-        c = smtplib.SMTP("::1", s.port, timeout=WAIT)
-        if mode == "starttls":
-            c.starttls(context=ctx)
-    try:
-        c.sendmail("cam@example.com", list(rcpts), msg)
-    finally:
-        c.quit()
+def _smtplib(s, mode, msg):
+    smtplib_send(s, mode, msg, host="::1")
 
 
 def test_smtplib_swaks_and_curl_deliver_over_ipv6():

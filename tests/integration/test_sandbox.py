@@ -14,10 +14,8 @@ valgrind builds leave the filter out (their runtimes make calls of
 their own), see tests/ci-skips."""
 import os
 import signal
-import smtplib
-import ssl
 
-from harness import RUNNER, WAIT, Client, Server, Skip, stored_body
+from harness import RUNNER, WAIT, Client, Server, Skip, smtplib_send, stored_body
 
 # 0, 64 KiB and 1 MiB bodies, over each transport, on one daemon.
 SIZES = (0, 64 * 1024, 1024 * 1024)
@@ -53,19 +51,7 @@ def _check_spool(s, sent):
 
 
 def _send(s, mode, msg):
-    """One message over plain SMTP, STARTTLS or SMTPS; smtplib raises
-    unless it was answered 250."""
-    ctx = ssl.create_default_context(cafile=s.cert)
-    if mode == "smtps":
-        c = smtplib.SMTP_SSL("127.0.0.1", s.tls_port, context=ctx, timeout=WAIT)
-    else:
-        c = smtplib.SMTP("127.0.0.1", s.port, timeout=WAIT)
-        if mode == "starttls":
-            c.starttls(context=ctx)
-    try:
-        c.sendmail("cam@example.com", ["alice@mail.example.com"], msg)
-    finally:
-        c.quit()
+    smtplib_send(s, mode, msg)
 
 
 def _status(pid):

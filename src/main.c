@@ -161,13 +161,17 @@ start_tls(const char *spooldir)
 
 /* The spool folder becomes the working directory: the chroot takes
  * it from there, and spool_announce() names the follower's socket
- * relative to it, chrooted or not. */
+ * relative to it, chrooted or not.  After start_tls: a relative -s
+ * path is relative to where nomx was started. */
 static void
 work_in(const struct spool *sp, const char *spooldir)
 {
 	if (fchdir(sp->dirfd) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "cannot enter %s: %s", spooldir, strerror(errno));
 	}
+#if NOMX_TLS
+	tls_cred_base(".");	/* SIGHUP reloads relative key paths from here */
+#endif
 }
 
 /* Give the spool to the unprivileged user, chroot into it (the working
@@ -195,11 +199,6 @@ drop_privileges(struct spool *sp, const char *spooldir)
 	if (NOMX_CHROOT && (chroot(".") < 0 || chdir("/") < 0)) {
 		log_die(NOMX_EXIT_SYSTEM, "chroot %s: %s", spooldir, strerror(errno));
 	}
-#if NOMX_TLS
-	if (NOMX_CHROOT) {
-		tls_cred_base("/");	/* relative key paths: still the spool */
-	}
-#endif
 	if (setgroups(0, NULL) < 0 || setgid(pw.gid) < 0 || setuid(pw.uid) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "cannot drop to %s: %s", NOMX_USER, strerror(errno));
 	}
@@ -260,6 +259,7 @@ main(int argc, char **argv)
 	const char *addrs[2] = { NOMX_LISTEN_ADDR, NOMX_LISTEN_ADDR6 }, *spooldir = NOMX_SPOOL_DIR;
 	int port = NOMX_SMTP_PORT, tlsport = NOMX_SMTPS_PORT, foreground = 0, inetd = 0, opt, devnull;
 	int tls, naddr = 0;
+	struct in6_addr ip6;
 	static struct spool spool;	/* the daemon's one spool, lent to conn.c and loop.c */
 	struct loop_listener l[4];
 	size_t nl = 0;
@@ -327,8 +327,8 @@ main(int argc, char **argv)
 		struct peer p;
 		inetd_peer(&p);
 		spool_open(&spool, spooldir, 1);
-		work_in(&spool, spooldir);
 		start_tls(spooldir);
+		work_in(&spool, spooldir);
 		drop_privileges(&spool, spooldir);
 		conn_init(&spool);
 		conn_add_inetd(0, 1, &p, clock_ms());
@@ -339,19 +339,22 @@ main(int argc, char **argv)
 	if (addrs[0][0] == '\0' && addrs[1][0] == '\0') {
 		log_die(NOMX_EXIT_USAGE, "no address to listen on (NOMX_LISTEN_ADDR, NOMX_LISTEN_ADDR6)");
 	}
+	if (NOMX_STATIC_IP6[0] != '\0' && inet_pton(AF_INET6, NOMX_STATIC_IP6, &ip6) != 1) {
+		log_die(NOMX_EXIT_USAGE, "NOMX_STATIC_IP6 is not an IPv6 address: %s", NOMX_STATIC_IP6);
+	}
 	for (int i = 0; i < 2; i++) {
 		if (addrs[i][0] != '\0') {
 			l[nl++] = (struct loop_listener){ listen_on(addrs[i], port), 0 };
 		}
 	}
 	spool_open(&spool, spooldir, 0);
-	work_in(&spool, spooldir);
 	tls = start_tls(spooldir) && tlsport != 0;
 	for (int i = 0; tls && i < 2; i++) {
 		if (addrs[i][0] != '\0') {
 			l[nl++] = (struct loop_listener){ listen_on(addrs[i], tlsport), 1 };
 		}
 	}
+	work_in(&spool, spooldir);
 	devnull = foreground ? -1 : open("/dev/null", O_RDWR | O_CLOEXEC);
 	drop_privileges(&spool, spooldir);
 	conn_init(&spool);

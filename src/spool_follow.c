@@ -39,7 +39,7 @@ struct follow {
 static void
 follow_subject(int fd, off_t body, uint32_t len, char *out)
 {
-	static char head[8192];
+	char head[8192];	/* a tool's own process: its stack, not the daemon's RAM */
 	size_t n = len < sizeof(head) ? len : sizeof(head), i = 0, k = 0;
 	int in = 0, full = 0, split = 0;
 
@@ -162,7 +162,7 @@ spool_follow_main(const char *spooldir)
 	}
 	signal(SIGPIPE, SIG_DFL);	/* the reader went away: so do we */
 	for (;;) {
-		char word[64];
+		char word[64], *end;
 		unsigned long long first, last;
 		ssize_t n = recv(fd, word, sizeof(word) - 1, 0);
 		struct follow f;
@@ -175,8 +175,9 @@ spool_follow_main(const char *spooldir)
 			return NOMX_EXIT_SYSTEM;
 		}
 		word[n] = '\0';
-		if (sscanf(word, "%llu %llu", &first, &last) != 2 || first == 0 || last < first ||
-		    last <= shown) {
+		first = strtoull(word, &end, 10);
+		last = *end == ' ' ? strtoull(end + 1, &end, 10) : 0;
+		if (*end != '\n' || first == 0 || last < first || last <= shown) {
 			continue;	/* not the daemon's word, or nothing new */
 		}
 		f = (struct follow){ shown ? shown + 1 : first, last, 0 };

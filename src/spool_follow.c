@@ -160,6 +160,7 @@ spool_follow_main(const char *spooldir)
 		    errno == EADDRINUSE ? "another follower is reading this spool" : strerror(errno));
 		return NOMX_EXIT_SYSTEM;
 	}
+	fprintf(stderr, "nomx: spool follow: %s: new messages from now on\n", spooldir);
 	signal(SIGPIPE, SIG_DFL);	/* the reader went away: so do we */
 	for (;;) {
 		char word[64], *end;

@@ -31,18 +31,15 @@ def _send(s, mode, subject, size=0, rcpts=("alice@mail.example.com",)):
 
 def _follow(s, pipe_to=None):
     """`nomx spool follow`, its output read line by line into a list of
-    (time, line) by a thread; started once its socket is there."""
+    (time, line) by a thread; returns once it listens."""
     cmd = " ".join(nomx_cmd("-s", s.spool, "spool", "follow"))
     if pipe_to:
         cmd += " | " + pipe_to
     # A session of its own: _stop ends the whole pipeline.
     p = subprocess.Popen(["sh", "-c", cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          start_new_session=True)
-    sock = os.path.join(s.spool, "follow.sock")
-    deadline = time.time() + WAIT
-    while not os.path.exists(sock):
-        assert p.poll() is None and time.time() < deadline, p.stderr.read()
-        time.sleep(0.02)
+    said = p.stderr.readline().decode()     # once it listens (or why not)
+    assert "new messages from now on" in said, said
     lines = []
 
     def read():

@@ -29,7 +29,6 @@
 
 struct follow {
 	uint64_t from, to;	/* print the records in from..to */
-	int failed;
 };
 
 /* The Subject's text from the header at the start of the body (up to
@@ -181,7 +180,7 @@ spool_follow_main(const char *spooldir)
 		if (*end != '\n' || first == 0 || last < first || last <= shown) {
 			continue;	/* not the daemon's word, or nothing new */
 		}
-		f = (struct follow){ shown ? shown + 1 : first, last, 0 };
+		f = (struct follow){ shown ? shown + 1 : first, last };
 		if (spool_scan_all(dirfd, f.from, 0, follow_cb, &f) < 0) {
 			return NOMX_EXIT_SYSTEM;
 		}

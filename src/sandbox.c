@@ -68,7 +68,8 @@ static const unsigned short sandbox_allowed[] = {
 #ifdef SYS_ppoll_time64
 	SYS_ppoll_time64,
 #endif
-	/* the log: a datagram to syslog, reconnected if syslogd restarted */
+	/* datagrams: the log's to syslog (reconnected if syslogd restarted),
+	 * the spool's word to `nomx spool follow` */
 	SYS_sendto, SYS_connect, SYS_getpid,
 	/* the spool: append, sync, a new segment, the cut-back after a
 	 * failed append, the quota re-read from the ACK file when full;

@@ -5,6 +5,15 @@
  * one's bytes exactly fill the envelope and body the MSG line
  * announced, and EOM must agree on the line count and the CRC-32C of
  * everything.  Only then is the message delivered.
+ *
+ * A whole message can vanish without a damaged line: a console that
+ * drops bytes from inside one MSG line to the start of the line after
+ * its EOM leaves only valid lines (the parser takes the last "@@NMX "
+ * of a line).  So the sequence numbers are checked too: from..last
+ * holds n messages, and a spool has a missing number only where a sync
+ * failed, so a MSG may skip numbers only while BEGIN's count leaves
+ * room for it.  Delivery is in order and the ack covers everything up
+ * to it: a skipped message would be acknowledged unseen.
  */
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +39,13 @@ fetch_stream_reset(struct fetch_session *fs)
 static void
 fetch_msg_begin(struct fetch_session *fs, const struct frame *f)
 {
+	if (f->seq < fs->next_seq || f->seq > fs->last || f->seq - fs->next_seq > fs->spare) {
+		fs->damaged = 1;	/* a message went missing in transit */
+		return;
+	}
+	fs->spare -= f->seq - fs->next_seq;
+	fs->next_seq = f->seq + 1;
+	fs->seen++;
 	fs->in_msg = 1;
 	fs->msg = *f;
 	fs->next_line = 1;
@@ -115,6 +131,8 @@ fetch_stream_line(struct fetch_session *fs, const char *line, size_t len)
 		fs->from = f.seq;
 		fs->last = f.last;
 		fs->n = f.n;
+		fs->next_seq = f.seq;
+		fs->spare = f.last + 1 - f.seq >= f.n ? f.last + 1 - f.seq - f.n : 0;
 		fs->begun = 1;
 		break;
 	case FRAME_MSG:
@@ -138,7 +156,8 @@ fetch_stream_line(struct fetch_session *fs, const char *line, size_t len)
 		break;
 	case FRAME_END:
 		if (fs->begun) {
-			if (fs->in_msg || f.last != fs->last || f.n != fs->n) {
+			if (fs->in_msg || f.last != fs->last || f.n != fs->n ||
+			    (!fs->damaged && fs->seen != fs->n)) {
 				fs->damaged = 1;
 			}
 			fs->ended = 1;

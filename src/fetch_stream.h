@@ -34,6 +34,9 @@ struct fetch_session {
 	char dev[17];
 	char token[FRAME_TOKEN_MAX];
 	uint64_t from, last, n;
+	uint64_t next_seq;	/* the seq the next MSG must carry, at least */
+	uint64_t spare;		/* seqs the device's spool itself lacks in from..last */
+	uint64_t seen;		/* MSG lines so far */
 	uint64_t delivered;	/* highest seq delivered from this session */
 	int damaged;		/* stop delivering: re-fetch after `delivered` */
 	int failed_output;	/* the scratch file or the delivery failed */

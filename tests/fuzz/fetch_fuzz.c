@@ -9,7 +9,8 @@
  * through fetch_stream.c, the collector's reassembly, with a delivery
  * function that records what it delivers.  Invariants: every message delivered is exactly the one
  * stored under that sequence number (envelope and bytes), in rising
- * order, and the undamaged stream delivers all six and ends clean.
+ * order with none skipped, and the undamaged stream delivers all six
+ * and ends clean.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +51,9 @@ deliver(void *ctx, const char *dev, const struct fetch_msg *m)
 	(void)ctx, (void)dev;
 	if (m->seq < 1 || m->seq > NMSG || m->seq <= last_delivered) {
 		FUZZ_FAIL("a sequence number out of order or never stored");
+	}
+	if (m->seq != last_delivered + 1) {
+		FUZZ_FAIL("a message skipped: the ack would cover it unseen");
 	}
 	if (m->env_len != orig[m->seq].env_len || memcmp(m->env, orig[m->seq].env, m->env_len) != 0) {
 		FUZZ_FAIL("an envelope that is not the one stored");

@@ -184,6 +184,29 @@ def test_fetch_cmd_maildir_and_segments_removed():
         check_maildir(snap, md, list(sent) + [big])
 
 
+def test_fetch_across_a_number_the_spool_lacks():
+    """A failed sync refuses its message (451) and its sequence number is
+    never used again: the fetch delivers the rest across the hole, and
+    acks all of it (the reassembly lets a MSG skip numbers only where
+    BEGIN's count leaves room)."""
+    with Server(env={"NOMX_FAULT": "fdatasync:2"}) as s:
+        sent = send(s, 1)
+        c = session(s.port)
+        expect(c.cmd("MAIL FROM:<ups@example.com>"), 250)
+        expect(c.cmd("RCPT TO:<alice@mail.example.com>"), 250)
+        expect(c.cmd("DATA"), 354)
+        c.send(b"Subject: lost sync\r\n\r\nx\r\n.\r\n")
+        expect(c.reply(), 451)
+        c.close()
+        sent.update(send(s, 3, start=1))
+        assert max(sent) - min(sent) == len(sent), sorted(sent)     # one number missing
+        md = os.path.join(s.dir, "Maildir")
+        r = fetch("--cmd", "sh", "--remote", remote(s), "--maildir", md)
+        assert r.returncode == 0, r.stderr
+        check_maildir(snapshot(s), md, list(sent))
+        assert status(s)["acked"] == str(max(sent)), status(s)
+
+
 def test_fetch_deletes_only_acknowledged_sealed_segments():
     # Segments are sealed at 1 MiB: 12 messages of 150 KiB fill two.
     with Server() as s:

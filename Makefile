@@ -374,6 +374,7 @@ endif
 ifeq ($(INIT),systemd)
 	install -d $(DESTDIR)/lib/systemd/system
 	install -m 644 board/systemd/nomx.service $(DESTDIR)/lib/systemd/system/nomx.service
+	install -m 644 board/systemd/nomx-fetch@.service $(DESTDIR)/lib/systemd/system/nomx-fetch@.service
 endif
 ifeq ($(INIT),openwrt)
 	install -d $(DESTDIR)/etc/init.d

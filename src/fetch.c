@@ -19,23 +19,20 @@
 
 #include "clock.h"
 #include "fetch.h"
+#include "fetch_follow.h"
 #include "log.h"
 #include "fetch_link.h"
 #include "fetch_out.h"
-
-#define FETCH_EXIT_TRANSPORT 2
-#define FETCH_EXIT_DAMAGED 3
-#define FETCH_EXIT_OUTPUT 4
-#define FETCH_EXIT_ACK 5
 
 /* The way to the device, from the command line. */
 static struct fetch_link lk = { .remote = "nomx", .timeout = 30, .rfd = -1, .wfd = -1 };
 
 static struct {
-	int retries, no_ack;
+	int retries, no_ack, follow;
+	struct follow_opts fo;
 	uint64_t msgs, bytes;	/* progress */
 	int64_t t0_ms;
-} fx = { .retries = 5 };
+} fx = { .retries = 5, .fo = { .ack_n = 100, .ack_ms = 10000 } };
 
 /* What the ack needs of the first session. */
 struct fetch_first {
@@ -88,7 +85,8 @@ fetch_usage(void)
 	    "                   --serial /dev/ttyX [--baud N] | --cmd 'COMMAND')\n"
 	    "                  (--maildir DIR | --mbox FILE | --mda 'COMMAND' --state FILE)\n"
 	    "                  [--remote 'nomx -s /spool'] [--state FILE] [--retries N]\n"
-	    "                  [--timeout S] [--quiet] [--no-ack]\n");
+	    "                  [--timeout S] [--quiet] [--no-ack]\n"
+	    "                  [--follow [--ack-every N] [--ack-after S]]\n");
 	return NOMX_EXIT_USAGE;
 }
 
@@ -185,12 +183,19 @@ fetch_main(int argc, char **argv)
 			lk.quiet = 1, takes = 0;
 		} else if (strcmp(a, "--no-ack") == 0) {
 			fx.no_ack = 1, takes = 0;
+		} else if (strcmp(a, "--follow") == 0) {
+			fx.follow = 1, takes = 0;
+		} else if (strcmp(a, "--ack-every") == 0 && v) {
+			fx.fo.ack_n = atoi(v);
+		} else if (strcmp(a, "--ack-after") == 0 && v) {
+			fx.fo.ack_ms = (int)(atof(v) * 1000);
 		} else {
 			return fetch_usage();
 		}
 		i += takes;
 	}
-	if (lk.via == VIA_NONE || target == NULL || fx.retries < 0 || lk.timeout <= 0) {
+	if (lk.via == VIA_NONE || target == NULL || fx.retries < 0 || lk.timeout <= 0 ||
+	    fx.fo.ack_n < 1 || fx.fo.ack_ms < 0 || (fx.follow && fx.no_ack)) {
 		return fetch_usage();
 	}
 	if (kind == OUT_MDA && state == NULL) {
@@ -204,13 +209,18 @@ fetch_main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	fx.t0_ms = clock_ms();
-	if (fetch_out_init(kind, target, state) < 0) {
-		return FETCH_EXIT_OUTPUT;
+	if ((rc = fetch_out_init(kind, target, state)) != 0) {
+		return rc < 0 ? FETCH_EXIT_OUTPUT : FETCH_EXIT_BUSY;
 	}
 	fs.deliver = fetch_deliver;
 	if ((fs.body_fd = fetch_tmpfile()) < 0) {
 		fprintf(stderr, "nomx fetch: temporary file: %s\n", strerror(errno));
 		return FETCH_EXIT_OUTPUT;
+	}
+	if (fx.follow) {
+		rc = fetch_follow(&lk, &fs, &fx.fo);
+		fetch_progress(1);
+		return rc;
 	}
 	if (fetch_link_open(&lk) < 0) {
 		return FETCH_EXIT_TRANSPORT;

@@ -97,13 +97,13 @@ fetch_read(const struct fetch_link *l, int fd, struct fetch_session *fs)
 	}
 }
 
-static int
-fetch_ssh(const struct fetch_link *l, const char *remote_args, struct fetch_session *fs)
+/* Start `ssh ... host '<remote> <remote_args>'`: its output on *rfd,
+ * its input on *wfd.  The pid, or -1. */
+static pid_t
+fetch_ssh_spawn(const struct fetch_link *l, const char *remote_args, int *rfd, int *wfd)
 {
 	char *argv[8 + 2 * FETCH_MAX_SSH_OPTS], cmd[1024];
 	size_t a = 0;
-	int rfd, wfd, status, r;
-	pid_t pid;
 
 	snprintf(cmd, sizeof(cmd), "%s %s", l->remote, remote_args);
 	argv[a++] = "ssh";
@@ -119,7 +119,16 @@ fetch_ssh(const struct fetch_link *l, const char *remote_args, struct fetch_sess
 	argv[a++] = (char *)l->where;
 	argv[a++] = cmd;
 	argv[a] = NULL;
-	if ((pid = fetch_spawn(argv, &rfd, &wfd)) < 0) {
+	return fetch_spawn(argv, rfd, wfd);
+}
+
+static int
+fetch_ssh(const struct fetch_link *l, const char *remote_args, struct fetch_session *fs)
+{
+	int rfd, wfd, status, r;
+	pid_t pid;
+
+	if ((pid = fetch_ssh_spawn(l, remote_args, &rfd, &wfd)) < 0) {
 		return -1;
 	}
 	close(wfd);
@@ -167,6 +176,41 @@ fetch_link_run(struct fetch_link *l, const char *remote_args, struct fetch_sessi
 		return fetch_ssh(l, remote_args, fs);
 	}
 	return fetch_shell(l, remote_args, fs);
+}
+
+int
+fetch_link_start(struct fetch_link *l, const char *remote_args)
+{
+	char line[1024];
+	int n;
+
+	if (l->via == VIA_SSH) {
+		l->cmd_pid = fetch_ssh_spawn(l, remote_args, &l->cmd_rfd, &l->cmd_wfd);
+		return l->cmd_pid < 0 ? -1 : 0;
+	}
+	if (fetch_link_open(l) < 0) {
+		return -1;
+	}
+	n = snprintf(line, sizeof(line), "%s %s\n", l->remote, remote_args);
+	l->cmd_rfd = l->rfd;
+	l->cmd_wfd = l->wfd;
+	return write(l->wfd, line, (size_t)n) == n ? 0 : -1;
+}
+
+void
+fetch_link_stop(struct fetch_link *l)
+{
+	if (l->via == VIA_SSH) {
+		close(l->cmd_wfd);
+		close(l->cmd_rfd);
+		kill(l->cmd_pid, SIGTERM);
+		waitpid(l->cmd_pid, NULL, 0);
+		return;
+	}
+	if (l->via == VIA_SERIAL && write(l->wfd, "\003\n", 2) < 0) {
+		/* the console is gone: nothing runs there to stop */
+	}
+	fetch_link_close(l);
 }
 
 static int

@@ -29,6 +29,9 @@ struct fetch_link {
 	/* an interactive shell (serial, cmd): one for the whole run */
 	int rfd, wfd;
 	pid_t pid;
+	/* a command left running (fetch_link_start) */
+	int cmd_rfd, cmd_wfd;
+	pid_t cmd_pid;
 };
 
 /* Reach the device (serial: open the tty at l->baud; cmd: start the
@@ -42,5 +45,13 @@ int fetch_link_open(struct fetch_link *l);
 int fetch_link_run(struct fetch_link *l, const char *remote_args, struct fetch_session *fs);
 
 void fetch_link_close(struct fetch_link *l);
+
+/* For `fetch --follow`: reach the device and start `<remote>
+ * <remote_args>` there, left running: read its output from l->cmd_rfd,
+ * write its input to l->cmd_wfd.  0, or -1 with the reason printed. */
+int fetch_link_start(struct fetch_link *l, const char *remote_args);
+
+/* End what fetch_link_start started, and the link with it. */
+void fetch_link_stop(struct fetch_link *l);
 
 #endif

@@ -110,6 +110,36 @@ out_state_save(void)
 	return rename(tmp, out.state) < 0 ? -1 : out_fsync_dir_of(out.state);
 }
 
+/* One fetch at a time per state file: it holds "<state>.lock" (the
+ * state file itself is replaced by rename on every save) until it
+ * exits.  0; 1 another fetch has it; -1. */
+static int
+out_state_lock(void)
+{
+	char path[OUT_PATH + 8];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.lock", out.state);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT && out.kind == OUT_MAILDIR) {
+		/* The default state lives in the Maildir, not made yet. */
+		mkdir(out.target, 0700);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	}
+	if (fd < 0) {
+		fprintf(stderr, "nomx fetch: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int busy = errno == EWOULDBLOCK;
+		fprintf(stderr, "nomx fetch: another fetch is running with the state file %s "
+		    "(one fetch per device at a time; give each device its own --state)\n", out.state);
+		close(fd);
+		return busy ? 1 : -1;
+	}
+	return 0;	/* fd stays open: the lock lasts as long as we do */
+}
+
 int
 fetch_out_init(enum fetch_out_kind kind, const char *target, const char *state)
 {
@@ -124,8 +154,9 @@ fetch_out_init(enum fetch_out_kind kind, const char *target, const char *state)
 	} else {
 		return -1;	/* fetch_main asks for --state with --mda */
 	}
-	/* The Maildir itself is made with its first message: a fetch that
-	 * fails before it leaves nothing behind. */
+	if (out_state_lock() != 0) {
+		return 1;
+	}
 	out_state_load();
 	return 0;
 }

@@ -22,7 +22,8 @@ struct fetch_msg {
 	uint64_t body_len;
 };
 
-/* Set the output; state defaults to a file beside it. 0 or -1. */
+/* Set the output; state defaults to a file beside it.  Takes the state
+ * file's lock: 0; 1 another fetch holds it (said on stderr); -1. */
 int fetch_out_init(enum fetch_out_kind kind, const char *target, const char *state);
 
 /* The last seq delivered from device dev (0 if none). */

@@ -172,6 +172,8 @@ fetch_stream_line(struct fetch_session *fs, const char *line, size_t len)
 		snprintf(fs->nak_reason, sizeof(fs->nak_reason), "%s", f.reason);
 		fs->nak = 1;
 		return 1;
+	case FRAME_ALIVE:
+		break;		/* only that the link is up: the reader's clock */
 	}
 	return 0;
 }

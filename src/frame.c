@@ -157,6 +157,11 @@ frame_fields(const char *p, const char *end, struct frame *f)
 		if (frame_kv(&p, end, "last", &f->last) < 0 || frame_kv(&p, end, "n", &f->n) < 0) {
 			return -1;
 		}
+	} else if (frame_lit(&p, end, "ALIVE") == 0) {
+		f->type = FRAME_ALIVE;
+		if (frame_kv(&p, end, "last", &f->last) < 0) {
+			return -1;
+		}
 	} else if (frame_lit(&p, end, "ACKED ") == 0) {
 		f->type = FRAME_ACKED;
 		if (frame_num(&p, end, &f->seq) < 0) {

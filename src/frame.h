@@ -13,6 +13,7 @@
  *   @@NMX END last=<seq> n=<count>
  *   @@NMX ACKED <seq>            (answer to `spool ack`)
  *   @@NMX NAK <reason>           (a refused ack)
+ *   @@NMX ALIVE last=<seq>       (export --follow, idle: the link is up)
  */
 #ifndef NOMX_FRAME_H
 #define NOMX_FRAME_H
@@ -33,12 +34,13 @@ enum frame_type {
 	FRAME_END,
 	FRAME_ACKED,
 	FRAME_NAK,
+	FRAME_ALIVE,
 };
 
 struct frame {
 	enum frame_type type;
 	uint64_t seq;		/* MSG, D, EOM, ACKED; BEGIN: from */
-	uint64_t last;		/* BEGIN, END */
+	uint64_t last;		/* BEGIN, END, ALIVE */
 	uint64_t n;		/* BEGIN, END: count; D: line number; EOM: lines */
 	uint64_t t_ms;		/* MSG */
 	uint32_t env_len, body_len, crc;	/* MSG */

@@ -277,7 +277,7 @@ spool_drop_active(struct spool *sp)
 void
 spool_announce(struct spool *sp)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = SPOOL_FOLLOW_SOCK };
+	static const char *const listeners[] = { SPOOL_FOLLOW_SOCK, SPOOL_EXPORT_SOCK };
 	char word[48];
 	int n;
 
@@ -287,7 +287,9 @@ spool_announce(struct spool *sp)
 	n = snprintf(word, sizeof(word), "%llu %llu\n", (unsigned long long)sp->announced_seq + 1,
 	    (unsigned long long)sp->durable_seq);
 	sp->announced_seq = sp->durable_seq;
-	if (sp->followfd >= 0) {
+	for (size_t i = 0; sp->followfd >= 0 && i < sizeof(listeners) / sizeof(listeners[0]); i++) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		memcpy(sa.sun_path, listeners[i], strlen(listeners[i]));
 		(void)sendto(sp->followfd, word, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL,
 		    (const struct sockaddr *)&sa, sizeof(sa));
 	}

@@ -89,8 +89,9 @@ enum spool_err spool_append(struct spool *sp, const struct spool_msg *m, uint64_
 void spool_sync(struct spool *sp);
 
 /* Once the 250s of what spool_sync made durable are out: tell a
- * `nomx spool follow` listening in the folder (the working directory:
- * main.c) which messages those were, as one datagram "FIRST LAST\n".
+ * `nomx spool follow` and a `nomx spool export --follow` listening in
+ * the folder (the working directory: main.c) which messages those
+ * were, as one datagram "FIRST LAST\n" to each.
  * Never waits and writes nothing to flash; with nobody listening it
  * fails unseen.  A lost one is covered by the next: the follower goes
  * on from the last message it showed. */

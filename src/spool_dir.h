@@ -29,6 +29,8 @@
 /* Where `nomx spool follow` listens for the daemon's word of what just
  * became durable (a datagram socket; spool_follow.h). */
 #define SPOOL_FOLLOW_SOCK "follow.sock"
+/* ... and where `nomx spool export --follow` listens for the same. */
+#define SPOOL_EXPORT_SOCK "export.sock"
 /* Most segments a spool may hold (segments are ~NOMX_SEG_MAX each). */
 #define SPOOL_MAX_SEGS 4096
 

@@ -106,25 +106,23 @@ follow_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned char *en
 	return 0;
 }
 
-/* Listen on SPOOL_FOLLOW_SOCK in the working directory; -1 with errno
- * (EADDRINUSE: another follower is listening).  A socket file left by a
- * follower that was killed is taken over. */
-static int
-follow_listen(void)
+int
+spool_follow_listen(const char *name)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = SPOOL_FOLLOW_SOCK };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), probe, err = 0;
 
 	if (fd < 0) {
 		return -1;
 	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", name);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		err = errno;
 		probe = err == EADDRINUSE ? socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) : -1;
 		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
 		    errno == ECONNREFUSED) {
 			/* nobody reads it: left by a follower that was killed */
-			err = unlink(SPOOL_FOLLOW_SOCK) == 0 &&
+			err = unlink(name) == 0 &&
 			    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : errno;
 		}
 		if (probe >= 0) {
@@ -133,7 +131,7 @@ follow_listen(void)
 	}
 	/* The folder is the daemon user's, mode 0700: whoever reaches the
 	 * socket may write to it, whoever started this. */
-	if (err == 0 && chmod(SPOOL_FOLLOW_SOCK, 0666) < 0) {
+	if (err == 0 && chmod(name, 0666) < 0) {
 		err = errno;
 	}
 	if (err != 0) {
@@ -142,6 +140,17 @@ follow_listen(void)
 		return -1;
 	}
 	return fd;
+}
+
+int
+spool_follow_word(char *word, size_t n, uint64_t *first, uint64_t *last)
+{
+	char *end;
+
+	word[n] = '\0';
+	*first = strtoull(word, &end, 10);
+	*last = *end == ' ' ? strtoull(end + 1, &end, 10) : 0;
+	return *end != '\n' || *first == 0 || *last < *first ? -1 : 0;
 }
 
 int
@@ -154,7 +163,7 @@ spool_follow_main(const char *spooldir)
 		fprintf(stderr, "nomx: spool %s: %s\n", spooldir, strerror(errno));
 		return NOMX_EXIT_SYSTEM;
 	}
-	if ((fd = follow_listen()) < 0) {
+	if ((fd = spool_follow_listen(SPOOL_FOLLOW_SOCK)) < 0) {
 		fprintf(stderr, "nomx: spool follow: %s/%s: %s\n", spooldir, SPOOL_FOLLOW_SOCK,
 		    errno == EADDRINUSE ? "another follower is reading this spool" : strerror(errno));
 		return NOMX_EXIT_SYSTEM;
@@ -162,8 +171,8 @@ spool_follow_main(const char *spooldir)
 	fprintf(stderr, "nomx: spool follow: %s: new messages from now on\n", spooldir);
 	signal(SIGPIPE, SIG_DFL);	/* the reader went away: so do we */
 	for (;;) {
-		char word[64], *end;
-		unsigned long long first, last;
+		char word[64];
+		uint64_t first, last;
 		ssize_t n = recv(fd, word, sizeof(word) - 1, 0);
 		struct follow f;
 
@@ -174,10 +183,7 @@ spool_follow_main(const char *spooldir)
 			fprintf(stderr, "nomx: spool follow: %s\n", strerror(errno));
 			return NOMX_EXIT_SYSTEM;
 		}
-		word[n] = '\0';
-		first = strtoull(word, &end, 10);
-		last = *end == ' ' ? strtoull(end + 1, &end, 10) : 0;
-		if (*end != '\n' || first == 0 || last < first || last <= shown) {
+		if (spool_follow_word(word, (size_t)n, &first, &last) < 0 || last <= shown) {
 			continue;	/* not the daemon's word, or nothing new */
 		}
 		f = (struct follow){ shown ? shown + 1 : first, last };

@@ -15,7 +15,20 @@
 #ifndef NOMX_SPOOL_FOLLOW_H
 #define NOMX_SPOOL_FOLLOW_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #define SPOOL_FOLLOW_SUBJECT_MAX 100
+
+/* Listen for the daemon's word (spool_announce) on the socket name in
+ * the working directory, the spool; -1 with errno (EADDRINUSE: another
+ * process listens there).  A socket file left by a listener that was
+ * killed is taken over. */
+int spool_follow_listen(const char *name);
+
+/* The daemon's datagram "FIRST LAST\n", n bytes in word (room for one
+ * more): 0 with the two, or -1 if it is not that. */
+int spool_follow_word(char *word, size_t n, uint64_t *first, uint64_t *last);
 
 /* Runs until killed or stdout closes; returns the exit code. */
 int spool_follow_main(const char *spooldir);

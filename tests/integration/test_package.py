@@ -2,11 +2,15 @@
 """Install and packaging: `make install` for each init style, and the
 OpenWrt .ipk unpacked and checked the way opkg reads it."""
 import os
+import re
+import shlex
+import signal
 import subprocess
 import tarfile
 import tempfile
+import time
 
-from harness import TMP
+from harness import TMP, nomx_cmd
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BOARD = os.environ.get("BOARD", "host")
@@ -27,7 +31,7 @@ def board_var(name):
 
 
 def test_make_install_each_init_style():
-    for init, must in (("systemd", "lib/systemd/system/nomx.service"),
+    for init, must in (("systemd", "lib/systemd/system/nomx-fetch@.service"),
                        ("openwrt", "etc/init.d/nomx"),
                        ("busybox", "etc/init.d/S50nomx")):
         root = tempfile.mkdtemp(prefix="nomx-install-", dir=TMP)
@@ -44,6 +48,45 @@ def test_make_install_each_init_style():
     for key in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ReadWritePaths=/var/spool/nomx",
                 "AmbientCapabilities=CAP_NET_BIND_SERVICE", "ExecReload=/bin/kill -HUP"):
         assert key in unit, key
+
+
+def _systemd_words(line, env):
+    """ExecStart= as systemd splits it: "${VAR}" one word, $VAR split at
+    whitespace, quotes removed."""
+    out = []
+    for word in shlex.split(line, posix=False):
+        if word.startswith('"') and word.endswith('"'):
+            out.append(re.sub(r"\$\{(\w+)\}", lambda m: env.get(m.group(1), ""), word[1:-1]))
+        elif re.fullmatch(r"\$\{?(\w+)\}?", word):
+            out += env.get(re.fullmatch(r"\$\{?(\w+)\}?", word).group(1), "").split()
+        else:
+            out.append(word)
+    return out
+
+
+def test_fetch_unit_runs_a_follow_that_stops_clean():
+    """nomx-fetch@.service, its ExecStart expanded with the example
+    configuration it documents (the binary and state folder moved to
+    the test's): a valid `fetch --follow` command line, which tries the
+    device, waits, and on SIGTERM (systemctl stop) ends with 0."""
+    unit = open(os.path.join(TOP, "board/systemd/nomx-fetch@.service")).read()
+    conf = dict(l[2:].strip().split("=", 1) for l in unit.splitlines()
+                if re.match(r"#   NOMX_\w+=", l))
+    env = dict(dict(NOMX_REMOTE="nomx", NOMX_FETCH_OPTS=""), **conf)
+    env["NOMX_SSH"] = "nomx@127.0.0.1"
+    d = tempfile.mkdtemp(prefix="nomx-unit-", dir=TMP)
+    env["NOMX_OUTPUT"] = "--maildir " + os.path.join(d, "Maildir")
+    env["NOMX_FETCH_OPTS"] = "--port 1 --timeout 2"
+    line = re.search(r"^ExecStart=(.*)$", unit, re.M).group(1).replace("%i", "ups1")
+    words = _systemd_words(line, env)
+    assert words[:3] == ["/usr/sbin/nomx", "fetch", "--follow"], words
+    words = nomx_cmd(*[w.replace("/var/lib/nomx-fetch", d) for w in words[1:]])
+    p = subprocess.Popen(words, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(2)
+    p.send_signal(signal.SIGTERM)
+    err = p.communicate(timeout=30)[1]
+    assert p.returncode == 0 and "usage" not in err, (p.returncode, err, words)
 
 
 def test_ipk_is_what_opkg_expects():

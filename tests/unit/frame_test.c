@@ -61,6 +61,12 @@ round_trip(void)
 	seal(line, "@@NMX NAK gap");
 	CHECK_INT(parse(line, &f), 1);
 	CHECK_STR(f.reason, "gap");
+	seal(line, "@@NMX ALIVE last=12");
+	CHECK_INT(parse(line, &f), 1);
+	CHECK_INT(f.type, FRAME_ALIVE);
+	CHECK_INT(f.last, 12);
+	seal(line, "@@NMX ALIVE");
+	CHECK_INT(parse(line, &f), -1);
 }
 
 /* Console noise: CR added, a prompt before the tag, echo, printk. */

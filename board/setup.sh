@@ -10,7 +10,7 @@
 set -eu
 mode=$1; shift
 pkgs="$*"
-[ "$mode" = test ] && pkgs="$pkgs python3 swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl mosquitto mosquitto-clients curl openssl ca-certificates strace util-linux mount iproute2 sslscan openssh-client openssh-server postfix msmtp testssl.sh s-nail"
+[ "$mode" = test ] && pkgs="$pkgs python3 swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl mosquitto mosquitto-clients dovecot-core dovecot-lmtpd dovecot-imapd curl openssl ca-certificates strace util-linux mount iproute2 sslscan openssh-client openssh-server postfix msmtp testssl.sh s-nail"
 
 missing=
 for p in $pkgs; do

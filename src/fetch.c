@@ -83,7 +83,8 @@ fetch_usage(void)
 	fprintf(stderr,
 	    "usage: nomx fetch (--ssh [user@]host [-p PORT] [--ssh-opt OPT]... |\n"
 	    "                   --serial /dev/ttyX [--baud N] | --cmd 'COMMAND')\n"
-	    "                  (--maildir DIR | --mbox FILE | --mda 'COMMAND' --state FILE)\n"
+	    "                  (--maildir DIR | --mbox FILE | --mda 'COMMAND' --state FILE |\n"
+	    "                   --lmtp HOST:PORT|/SOCKET --state FILE)\n"
 	    "                  [--remote 'nomx -s /spool'] [--state FILE] [--retries N]\n"
 	    "                  [--timeout S] [--quiet] [--no-ack]\n"
 	    "                  [--follow [--ack-every N] [--ack-after S]]\n");
@@ -173,6 +174,8 @@ fetch_main(int argc, char **argv)
 			kind = OUT_MBOX, target = v;
 		} else if (strcmp(a, "--mda") == 0 && v) {
 			kind = OUT_MDA, target = v;
+		} else if (strcmp(a, "--lmtp") == 0 && v) {
+			kind = OUT_LMTP, target = v;
 		} else if (strcmp(a, "--state") == 0 && v) {
 			state = v;
 		} else if (strcmp(a, "--retries") == 0 && v) {
@@ -198,10 +201,11 @@ fetch_main(int argc, char **argv)
 	    fx.fo.ack_n < 1 || fx.fo.ack_ms < 0 || (fx.follow && fx.no_ack)) {
 		return fetch_usage();
 	}
-	if (kind == OUT_MDA && state == NULL) {
-		/* No folder to keep it in: where the command's progress is
-		 * recorded must be said. */
-		fprintf(stderr, "nomx fetch: --mda needs --state FILE (what the command has taken)\n");
+	if ((kind == OUT_MDA || kind == OUT_LMTP) && state == NULL) {
+		/* No folder to keep it in: where the progress is recorded
+		 * must be said. */
+		fprintf(stderr, "nomx fetch: --%s needs --state FILE (what it has taken)\n",
+		    kind == OUT_MDA ? "mda" : "lmtp");
 		return fetch_usage();
 	}
 	if (lk.via == VIA_SERIAL && lk.baud == 0) {
@@ -219,6 +223,7 @@ fetch_main(int argc, char **argv)
 	}
 	if (fx.follow) {
 		rc = fetch_follow(&lk, &fs, &fx.fo);
+		fetch_out_close();
 		fetch_progress(1);
 		return rc;
 	}
@@ -240,10 +245,6 @@ fetch_main(int argc, char **argv)
 			rc = FETCH_EXIT_TRANSPORT;
 			goto out;
 		}
-		if (fs.failed_output) {
-			rc = FETCH_EXIT_OUTPUT;
-			goto out;
-		}
 		if (fs.begun && !first.begun) {
 			/* Its token acks from the first unacknowledged message. */
 			first.begun = 1;
@@ -251,6 +252,11 @@ fetch_main(int argc, char **argv)
 			memcpy(first.token, fs.token, sizeof(first.token));
 			first.from = fs.from;
 			first.last = fs.last;
+		}
+		if (fs.failed_output) {
+			/* What was delivered before it is acked. */
+			rc = fetch_out_refused() ? FETCH_EXIT_REFUSED : FETCH_EXIT_OUTPUT;
+			goto ack_what_we_have;
 		}
 		if (fs.begun && fs.ended && !fs.damaged) {
 			break;
@@ -289,6 +295,7 @@ ack_what_we_have:
 		}
 	}
 out:
+	fetch_out_close();
 	fetch_progress(1);
 	fetch_link_close(&lk);
 	return rc;

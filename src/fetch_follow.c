@@ -9,7 +9,8 @@
  *
  * A link that goes quiet (no line, not even ALIVE, for --timeout
  * seconds), ends, or brings a damaged line is dropped and made again,
- * after a wait that doubles up to FOLLOW_BACKOFF_MAX_S.  The device
+ * after a wait that doubles up to FOLLOW_BACKOFF_MAX_S; so is one whose
+ * delivery failed for now (a mail store restarting, a full disk).  The device
  * starts each link at its first unacknowledged message; what the state
  * file has already is skipped, so nothing is delivered twice and
  * nothing is acked unseen across any cut.
@@ -44,6 +45,7 @@ struct follow_link {
 	uint64_t confirmed;	/* the device's ack, as it last said */
 	int64_t pending_ms;	/* when delivered-not-acked mail began, or 0 */
 	int began;		/* a BEGIN came: the link works */
+	int stalled;		/* ... but delivery failed: keep backing off */
 };
 
 /* Delivered and within what this link showed: what an ACK may cover. */
@@ -79,7 +81,15 @@ follow_line(struct fetch_link *lk, struct fetch_session *fs, struct follow_link 
 	int complete = fetch_stream_line(fs, line, len);
 
 	if (fs->failed_output) {
-		return FETCH_EXIT_OUTPUT;
+		if (fetch_out_refused()) {
+			return FETCH_EXIT_REFUSED;
+		}
+		/* A store down, a disk full: again later, from the device. */
+		fl->stalled = 1;
+		if (!lk->quiet) {
+			fprintf(stderr, "nomx fetch: delivery failed; trying again\n");
+		}
+		return 1;
 	}
 	if (fs->damaged) {
 		if (!lk->quiet) {
@@ -216,7 +226,7 @@ fetch_follow(struct fetch_link *lk, struct fetch_session *fs, const struct follo
 		if (rc > 1) {
 			return rc;
 		}
-		backoff = fl.began ? 1 : backoff;
+		backoff = fl.began && !fl.stalled ? 1 : backoff;
 		for (int64_t until = clock_ms() + backoff * 1000LL; !follow_stop && clock_ms() < until;) {
 			poll(NULL, 0, (int)(until - clock_ms()));
 		}

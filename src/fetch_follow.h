@@ -5,7 +5,7 @@
  * again (with backoff) whenever the link fails; exactly once across any
  * cut.  Runs until SIGTERM, SIGINT or SIGHUP, then acks what is
  * delivered and returns 0; or returns an exit code (fetch.h) when the
- * output fails or the device refuses an ack.
+ * mail store refuses a message for good or the device refuses an ack.
  */
 #ifndef NOMX_FETCH_FOLLOW_H
 #define NOMX_FETCH_FOLLOW_H

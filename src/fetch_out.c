@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fetch_lmtp.h"
 #include "fetch_out.h"
 #include "spool_rec.h"
 #include "utc.h"
@@ -41,6 +42,8 @@ static struct {
 	char dev[OUT_DEVS][17];
 	uint64_t done[OUT_DEVS];
 	size_t ndev;
+	int refused;		/* the last failure was a permanent refusal */
+	int locked;		/* we hold the state file's lock */
 } out;
 
 /* ---- the state file: "<dev> <seq>" lines ---- */
@@ -122,9 +125,10 @@ out_state_lock(void)
 	snprintf(path, sizeof(path), "%s.lock", out.state);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == ENOENT && out.kind == OUT_MAILDIR) {
-		/* The default state lives in the Maildir, not made yet. */
-		mkdir(out.target, 0700);
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		/* The default state lives in the Maildir, made with its first
+		 * message (a fetch that fails early leaves nothing): locked
+		 * then (fetch_out_deliver). */
+		return 0;
 	}
 	if (fd < 0) {
 		fprintf(stderr, "nomx fetch: %s: %s\n", path, strerror(errno));
@@ -137,6 +141,7 @@ out_state_lock(void)
 		close(fd);
 		return busy ? 1 : -1;
 	}
+	out.locked = 1;
 	return 0;	/* fd stays open: the lock lasts as long as we do */
 }
 
@@ -152,7 +157,11 @@ fetch_out_init(enum fetch_out_kind kind, const char *target, const char *state)
 	} else if (kind == OUT_MBOX) {
 		snprintf(out.state, sizeof(out.state), "%s.nomx-fetch-state", target);
 	} else {
-		return -1;	/* fetch_main asks for --state with --mda */
+		return -1;	/* fetch_main asks for --state with --mda, --lmtp */
+	}
+	if (kind == OUT_LMTP && fetch_lmtp_init(target) < 0) {
+		fprintf(stderr, "nomx fetch: --lmtp wants HOST:PORT or a socket's path, not %s\n", target);
+		return -1;
 	}
 	if (out_state_lock() != 0) {
 		return 1;
@@ -175,6 +184,7 @@ fetch_out_done(const char *dev)
 static int
 out_state_set(const char *dev, uint64_t seq)
 {
+	uint64_t prev;
 	size_t i;
 
 	for (i = 0; i < out.ndev && strcmp(out.dev[i], dev) != 0; i++) {
@@ -186,9 +196,11 @@ out_state_set(const char *dev, uint64_t seq)
 		}
 		memcpy(out.dev[out.ndev++], dev, 17);
 	}
+	prev = out.done[i];
 	out.done[i] = seq;
 	if (out_state_save() < 0) {
 		fprintf(stderr, "nomx fetch: state file %s: %s\n", out.state, strerror(errno));
+		out.done[i] = prev;	/* not on record: nothing acks it */
 		return -1;
 	}
 	return 0;
@@ -523,6 +535,40 @@ out_mda(const struct fetch_msg *m, const struct out_env *e)
 	return 0;
 }
 
+/* One transaction with a recipient per mailbox, as a Maildir gets one
+ * copy per mailbox: <mailbox@domain>, the device's mailbox (its aliases
+ * resolved there) at the domain the sender used. */
+static int
+out_lmtp(const struct fetch_msg *m, const struct out_env *e)
+{
+	static char addr[OUT_BOXES][OUT_ADDR + 65];
+	const char *rcpt[OUT_BOXES];
+	enum lmtp_result r;
+
+	for (size_t b = 0; b < e->nbox; b++) {
+		const char *at = strrchr(e->rcpt[b], '@');
+		snprintf(addr[b], sizeof(addr[b]), "%s%s", e->box[b], at ? at : "");
+		rcpt[b] = addr[b];
+	}
+	r = fetch_lmtp_deliver(m->seq, e->from, rcpt, e->nbox, m->body_fd, m->body_len);
+	out.refused = r == LMTP_PERM;
+	return r == LMTP_OK ? 0 : -1;
+}
+
+int
+fetch_out_refused(void)
+{
+	return out.refused;
+}
+
+void
+fetch_out_close(void)
+{
+	if (out.kind == OUT_LMTP) {
+		fetch_lmtp_close();
+	}
+}
+
 int
 fetch_out_deliver(const char *dev, const struct fetch_msg *m)
 {
@@ -532,6 +578,11 @@ fetch_out_deliver(const char *dev, const struct fetch_msg *m)
 	if (m->seq <= fetch_out_done(dev)) {
 		return 0;	/* delivered by an earlier run, not yet acked */
 	}
+	if (!out.locked && out.kind == OUT_MAILDIR &&
+	    ((mkdir(out.target, 0700) < 0 && errno != EEXIST) || out_state_lock() != 0 ||
+	    !out.locked)) {
+		return -1;	/* another fetch made the Maildir meanwhile, and has it */
+	}
 	if (out_parse_env(m->env, m->env_len, &e) < 0) {
 		fprintf(stderr, "nomx fetch: seq %llu: envelope not understood\n",
 		    (unsigned long long)m->seq);
@@ -540,6 +591,9 @@ fetch_out_deliver(const char *dev, const struct fetch_msg *m)
 	switch (out.kind) {
 	case OUT_MAILDIR:
 		r = out_maildir(dev, m, &e);
+		break;
+	case OUT_LMTP:
+		r = out_lmtp(m, &e);
 		break;
 	case OUT_MBOX:
 		r = out_mbox(m, &e);

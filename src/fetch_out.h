@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Where `nomx fetch` puts the mail: a Maildir per mailbox, one mbox
- * file, or an MDA command per message and mailbox; and the state file
+ * file, an MDA command per message and mailbox, or a mail store over
+ * LMTP (fetch_lmtp.h); and the state file
  * that remembers, per device, the last message durably delivered, so
  * a fetch repeated after a crash never delivers twice.
  */
@@ -11,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum fetch_out_kind { OUT_MAILDIR, OUT_MBOX, OUT_MDA };
+enum fetch_out_kind { OUT_MAILDIR, OUT_MBOX, OUT_MDA, OUT_LMTP };
 
 struct fetch_msg {
 	uint64_t seq;
@@ -32,5 +33,12 @@ uint64_t fetch_out_done(const char *dev);
 /* Deliver one verified message durably, then record it in the state
  * file.  0, or -1 with the reason printed. */
 int fetch_out_deliver(const char *dev, const struct fetch_msg *m);
+
+/* After a failed delivery: the store refused the message for good
+ * (LMTP 5xx), rather than "try again later". */
+int fetch_out_refused(void);
+
+/* End the output (LMTP: QUIT). */
+void fetch_out_close(void);
 
 #endif

@@ -368,6 +368,15 @@
 #define NOMX_TLS_SESSIONS 4
 #endif
 
+/* TLS session resumption (RFC 5246 session IDs): the bytes of RAM
+ * for BearSSL's LRU cache of finished sessions, 100 bytes per session
+ * (4096: the last 40 clients).  A client that resumes skips the
+ * key exchange and the signature, most of a handshake's CPU.  The cache
+ * is emptied when the key is reloaded (SIGHUP).  0: no resumption. */
+#ifndef NOMX_TLS_SESSION_CACHE
+#define NOMX_TLS_SESSION_CACHE 4096
+#endif
+
 /* RSA keys and the ECDHE_RSA suites: about 10 KiB more flash.  Off:
  * only ECDSA P-256 keys (what `nomx keygen` makes). */
 #ifndef NOMX_TLS_RSA

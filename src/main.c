@@ -93,7 +93,8 @@ print_config(void)
 	    "  log                %s\n"
 	    "  TLS                %s (key %s, cert %s)\n"
 	    "  TLS profile        TLS 1.%d-1.2, ECDSA P-256%s, ChaCha20-Poly1305, AES-GCM%s;\n"
-	    "                     %d engines, handshake timeout %d s, %s\n"
+	    "                     %d engines, handshake timeout %d s, %s,\n"
+	    "                     session cache %d bytes (%d sessions)\n"
 	    "  AUTH               %s\n",
 	    sizeof(NOMX_CATCHALL) > 1 ? NOMX_CATCHALL : "(none)",
 	    NOMX_MAX_CONN, NOMX_MAX_CONN_PER_IP, NOMX_MAX_RCPT, (long)NOMX_MSG_MAX,
@@ -111,6 +112,7 @@ print_config(void)
 	    NOMX_TLS_LEGACY ? 0 : 2, NOMX_TLS_RSA ? " and RSA" : "", NOMX_TLS_LEGACY ? ", AES-CBC" : "",
 	    NOMX_TLS_SESSIONS, NOMX_TIMEOUT_TLS,
 	    NOMX_TLS_REQUIRED ? "required at start" : "optional at start",
+	    NOMX_TLS_SESSION_CACHE, NOMX_TLS_SESSION_CACHE / 100,
 	    !NOMX_AUTH ? "off" : NOMX_AUTH_ANY ? "PLAIN LOGIN, any credentials" :
 	    NOMX_AUTH_REQUIRED && NOMX_AUTH_PLAINTEXT ? "PLAIN LOGIN, required, also without TLS" :
 	    NOMX_AUTH_REQUIRED ? "PLAIN LOGIN, required, TLS only" :

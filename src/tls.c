@@ -44,6 +44,13 @@ struct tls {
 static struct tls tls_pool[NOMX_TLS_SESSIONS];
 static int tls_ok;
 
+#if NOMX_TLS_SESSION_CACHE
+/* Finished sessions, for every engine: resumed by the client's session
+ * ID. */
+static unsigned char tls_cache_store[NOMX_TLS_SESSION_CACHE];
+static br_ssl_session_cache_lru tls_cache;
+#endif
+
 static const uint16_t tls_suites[] = {
 	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
 	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
@@ -85,6 +92,19 @@ tls_configure(struct tls *t)
 #endif
 	br_ssl_engine_set_ec(e, &br_ec_p256_m31);
 	br_ssl_engine_add_flags(e, BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
+#if NOMX_TLS_SESSION_CACHE
+	br_ssl_server_set_cache(&t->sc, &tls_cache.vtable);
+#endif
+}
+
+/* Empty the session cache (and pick a new index key): sessions made
+ * under another key are not resumed. */
+static void
+tls_cache_reset(void)
+{
+#if NOMX_TLS_SESSION_CACHE
+	br_ssl_session_cache_lru_init(&tls_cache, tls_cache_store, sizeof(tls_cache_store));
+#endif
 }
 
 int
@@ -95,6 +115,7 @@ tls_init(void)
 	if (rand_bytes(probe, sizeof(probe)) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "tls: no randomness from the kernel");
 	}
+	tls_cache_reset();
 	for (size_t i = 0; i < NOMX_TLS_SESSIONS; i++) {
 		tls_configure(&tls_pool[i]);
 	}
@@ -115,6 +136,7 @@ tls_reload(void)
 {
 	if (tls_cred_load() == 0) {
 		tls_ok = 1;
+		tls_cache_reset();
 	}
 }
 

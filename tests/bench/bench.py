@@ -354,11 +354,32 @@ def strace_syncs(server, size=1024, conc=20, count=300):
     return calls / count
 
 
-def handshakes(port, seconds=5):
-    r = subprocess.run(["openssl", "s_time", "-connect", "127.0.0.1:%d" % port, "-new",
-                        "-time", str(seconds)], capture_output=True, text=True)
-    m = re.search(r"(\d+) connections in (\d+) real seconds", r.stdout)
-    return int(m.group(1)) / int(m.group(2)) if m else None
+def tree_cpu_s(pid):
+    """CPU seconds of pid and its descendants, with what the children it
+    reaped used (utime, stime, cutime, cstime)."""
+    total = 0
+    for p in tree(pid):
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                total += sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:15])
+        except OSError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def handshakes(server, port, reuse=False, seconds=5):
+    """Implicit-TLS handshakes by `openssl s_time` (-new: full; -reuse:
+    resuming one session): (per second, server CPU ms per handshake)."""
+    c0 = tree_cpu_s(server.pid)
+    r = subprocess.run(["openssl", "s_time", "-connect", "127.0.0.1:%d" % port,
+                        "-reuse" if reuse else "-new", "-time", str(seconds)],
+                       capture_output=True, text=True)
+    cpu = tree_cpu_s(server.pid) - c0
+    m = re.findall(r"(\d+) connections in (\d+) real seconds", r.stdout)
+    if not m:
+        return None, None
+    n, t = int(m[-1][0]), int(m[-1][1])
+    return n / t, 1000 * cpu / n if n else None
 
 
 def idle_rss(server, n=16, tls=0):
@@ -462,7 +483,10 @@ def main():
         extra["nomx"]["idle16_plus_tls4_rss_kib"] = idle_rss(nomx, n=12, tls=4)
         for s in servers:
             if hasattr(s, "tls_port"):
-                extra[s.name]["tls_handshakes_per_s"] = handshakes(s.tls_port)
+                e = extra[s.name]
+                e["tls_handshakes_per_s"], e["tls_cpu_ms_full"] = handshakes(s, s.tls_port)
+                e["tls_resumed_per_s"], e["tls_cpu_ms_resumed"] = handshakes(s, s.tls_port,
+                                                                             reuse=True)
     finally:
         for s in servers:
             try:
@@ -508,7 +532,10 @@ def report(res, extra, servers, took):
         lines.append("| " + " | ".join(row) + " |")
     for key, label in (("syncs_per_msg_c1", "fsync+fdatasync per msg, c1"),
                        ("syncs_per_msg_c20", "fsync+fdatasync per msg, c20"),
-                       ("tls_handshakes_per_s", "TLS handshakes/s (EC P-256, s_time)")):
+                       ("tls_handshakes_per_s", "TLS full handshakes/s (EC P-256, s_time)"),
+                       ("tls_cpu_ms_full", "server CPU per full handshake (ms)"),
+                       ("tls_resumed_per_s", "TLS resumed handshakes/s (s_time -reuse)"),
+                       ("tls_cpu_ms_resumed", "server CPU per resumed handshake (ms)")):
         row = [label]
         for n in names:
             v = extra.get(n, {}).get(key)

@@ -25,11 +25,15 @@ static struct {
 	const char *where;
 	int fd;
 	int utf8, mime8;		/* the store offered SMTPUTF8, 8BITMIME */
-	char in[4096];			/* replies read, not yet taken */
-	size_t nin;
-	char out[16384];		/* the body, dot-stuffed */
-	size_t nout;
+	size_t nin, nout;
 } lm = { .fd = -1 };
+
+/* Apart from lm, so that they are zeroed memory (bss), not 20 KiB of
+ * initialised data in the binary and in every process's RSS. */
+static struct {
+	char in[4096];			/* replies read, not yet taken */
+	char out[16384];		/* the body, dot-stuffed */
+} lmbuf;
 
 static int
 lmtp_connect(void)
@@ -102,21 +106,21 @@ static int
 lmtp_reply(char *text, size_t cap, int lhlo)
 {
 	for (;;) {
-		char *nl = memchr(lm.in, '\n', lm.nin);
+		char *nl = memchr(lmbuf.in, '\n', lm.nin);
 		struct pollfd p = { lm.fd, POLLIN, 0 };
 		ssize_t r;
 
 		if (nl != NULL) {
-			size_t len = (size_t)(nl - lm.in);
-			int more = len > 3 && lm.in[3] == '-';
-			int code = len >= 3 ? atoi(lm.in) : 0;
+			size_t len = (size_t)(nl - lmbuf.in);
+			int more = len > 3 && lmbuf.in[3] == '-';
+			int code = len >= 3 ? atoi(lmbuf.in) : 0;
 			if (lhlo && len >= 12) {
-				lm.utf8 |= strncmp(lm.in + 4, "SMTPUTF8", 8) == 0;
-				lm.mime8 |= strncmp(lm.in + 4, "8BITMIME", 8) == 0;
+				lm.utf8 |= strncmp(lmbuf.in + 4, "SMTPUTF8", 8) == 0;
+				lm.mime8 |= strncmp(lmbuf.in + 4, "8BITMIME", 8) == 0;
 			}
-			snprintf(text, cap, "%.*s", (int)(len > 0 && lm.in[len - 1] == '\r' ? len - 1 : len),
-			    lm.in);
-			memmove(lm.in, nl + 1, lm.nin - len - 1);
+			size_t shown = len > 0 && lmbuf.in[len - 1] == '\r' ? len - 1 : len;
+			snprintf(text, cap, "%.*s", (int)shown, lmbuf.in);
+			memmove(lmbuf.in, nl + 1, lm.nin - len - 1);
 			lm.nin -= len + 1;
 			if (code < 200 || code > 599) {
 				return -1;
@@ -126,8 +130,8 @@ lmtp_reply(char *text, size_t cap, int lhlo)
 			}
 			continue;
 		}
-		if (lm.nin == sizeof(lm.in) || poll(&p, 1, LMTP_REPLY_WAIT_MS) != 1 ||
-		    (r = read(lm.fd, lm.in + lm.nin, sizeof(lm.in) - lm.nin)) <= 0) {
+		if (lm.nin == sizeof(lmbuf.in) || poll(&p, 1, LMTP_REPLY_WAIT_MS) != 1 ||
+		    (r = read(lm.fd, lmbuf.in + lm.nin, sizeof(lmbuf.in) - lm.nin)) <= 0) {
 			return -1;
 		}
 		lm.nin += (size_t)r;
@@ -185,7 +189,7 @@ fetch_lmtp_init(const char *where)
 static int
 lmtp_flush_out(void)
 {
-	int r = lmtp_write(lm.out, lm.nout);
+	int r = lmtp_write(lmbuf.out, lm.nout);
 
 	lm.nout = 0;
 	return r;
@@ -208,13 +212,13 @@ lmtp_body(int fd, uint64_t len)
 			return -1;
 		}
 		for (ssize_t i = 0; i < r; i++) {
-			if (lm.nout + 2 > sizeof(lm.out) && lmtp_flush_out() < 0) {
+			if (lm.nout + 2 > sizeof(lmbuf.out) && lmtp_flush_out() < 0) {
 				return -1;
 			}
 			if (bol && in[i] == '.') {
-				lm.out[lm.nout++] = '.';
+				lmbuf.out[lm.nout++] = '.';
 			}
-			lm.out[lm.nout++] = in[i];
+			lmbuf.out[lm.nout++] = in[i];
 			bol = in[i] == '\n';
 		}
 		last = in[r - 1];

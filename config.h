@@ -372,9 +372,18 @@
  * for BearSSL's LRU cache of finished sessions, 100 bytes per session
  * (4096: the last 40 clients).  A client that resumes skips the
  * key exchange and the signature, most of a handshake's CPU.  The cache
- * is emptied when the key is reloaded (SIGHUP).  0: no resumption. */
+ * is emptied when the key is reloaded (SIGHUP).  The code costs 1,664
+ * bytes of flash on mipsel, 1,032 on armv7.  0: no resumption. */
 #ifndef NOMX_TLS_SESSION_CACHE
 #define NOMX_TLS_SESSION_CACHE 4096
+#endif
+
+/* ECDHE over X25519 as well as P-256, preferred when the client offers
+ * it: a cheaper key exchange (a full handshake took 2.0 ms of CPU
+ * instead of 2.9 on x86_64), for 5,328 bytes of flash on mipsel and
+ * 2,904 on armv7.  Off: P-256 only.  The certificate stays ECDSA P-256. */
+#ifndef NOMX_TLS_X25519
+#define NOMX_TLS_X25519 1
 #endif
 
 /* RSA keys and the ECDHE_RSA suites: about 10 KiB more flash.  Off:

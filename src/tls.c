@@ -2,7 +2,7 @@
 /*
  * The BearSSL server profile, configured piece by piece so that only
  * what it names is linked: TLS 1.2 (1.0 with NOMX_TLS_LEGACY), ECDHE on
- * P-256, ECDSA P-256 certificates (RSA with NOMX_TLS_RSA), ChaCha20-
+ * X25519 (NOMX_TLS_X25519) and P-256, ECDSA P-256 certificates (RSA with NOMX_TLS_RSA), ChaCha20-
  * Poly1305 and AES-GCM; AES-CBC only with NOMX_TLS_LEGACY.  BearSSL
  * has no RC4/3DES here, no compression, and renegotiation is refused.
  *
@@ -70,6 +70,62 @@ static const uint16_t tls_suites[] = {
 #endif
 };
 
+#if NOMX_TLS_X25519
+/* ECDHE over X25519 when the client offers it (BearSSL's server then
+ * prefers it), P-256 otherwise: one br_ec_impl that hands each curve
+ * to its own implementation. */
+static const br_ec_impl *
+tls_ec_for(int curve)
+{
+	return curve == BR_EC_curve25519 ? &br_ec_c25519_m31 : &br_ec_p256_m31;
+}
+
+static const unsigned char *
+tls_ec_generator(int curve, size_t *len)
+{
+	return tls_ec_for(curve)->generator(curve, len);
+}
+
+static const unsigned char *
+tls_ec_order(int curve, size_t *len)
+{
+	return tls_ec_for(curve)->order(curve, len);
+}
+
+static size_t
+tls_ec_xoff(int curve, size_t *len)
+{
+	return tls_ec_for(curve)->xoff(curve, len);
+}
+
+static uint32_t
+tls_ec_mul(unsigned char *g, size_t glen, const unsigned char *x, size_t xlen, int curve)
+{
+	return tls_ec_for(curve)->mul(g, glen, x, xlen, curve);
+}
+
+static size_t
+tls_ec_mulgen(unsigned char *r, const unsigned char *x, size_t xlen, int curve)
+{
+	return tls_ec_for(curve)->mulgen(r, x, xlen, curve);
+}
+
+static uint32_t
+tls_ec_muladd(unsigned char *a, const unsigned char *b, size_t len, const unsigned char *x,
+    size_t xlen, const unsigned char *y, size_t ylen, int curve)
+{
+	return tls_ec_for(curve)->muladd(a, b, len, x, xlen, y, ylen, curve);
+}
+
+static const br_ec_impl tls_ec = {
+	(uint32_t)1 << BR_EC_secp256r1 | (uint32_t)1 << BR_EC_curve25519,
+	tls_ec_generator, tls_ec_order, tls_ec_xoff, tls_ec_mul, tls_ec_mulgen, tls_ec_muladd,
+};
+#define TLS_ECDHE (&tls_ec)
+#else
+#define TLS_ECDHE (&br_ec_p256_m31)
+#endif
+
 static void
 tls_configure(struct tls *t)
 {
@@ -90,7 +146,7 @@ tls_configure(struct tls *t)
 	br_ssl_engine_set_prf10(e, &br_tls10_prf);
 	br_ssl_engine_set_default_aes_cbc(e);
 #endif
-	br_ssl_engine_set_ec(e, &br_ec_p256_m31);
+	br_ssl_engine_set_ec(e, TLS_ECDHE);
 	br_ssl_engine_add_flags(e, BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
 #if NOMX_TLS_SESSION_CACHE
 	br_ssl_server_set_cache(&t->sc, &tls_cache.vtable);

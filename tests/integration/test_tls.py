@@ -103,6 +103,21 @@ def test_only_tls12_accepted_on_both_ports():
         assert "tls-failed in the handshake" in log, log
 
 
+def test_ecdhe_over_x25519_when_offered_p256_otherwise():
+    """NOMX_TLS_X25519: a client offering X25519 gets it (the cheaper key
+    exchange); one offering only P-256 still connects, over P-256; on
+    both ports."""
+    with Server(tls=True) as s:
+        for port, st in ((s.port, True), (s.tls_port, False)):
+            base = ["-connect", "127.0.0.1:%d" % port] + (["-starttls", "smtp"] if st else [])
+            for curves, key in (("X25519:P-256", "Server Temp Key: X25519"),
+                                ("P-256", "Server Temp Key: ECDH, prime256v1")):
+                r = s_client(base + ["-curves", curves, "-brief"], b"QUIT\r\n")
+                said = (r.stdout + r.stderr).decode()
+                assert r.returncode == 0 and b"221 2.0.0" in r.stdout, said
+                assert key.split(": ", 1)[1] in said, (curves, said)
+
+
 def test_swaks_tls_and_tlsc():
     with Server(tls=True) as s:
         for args in (["--tls", "--server", "127.0.0.1:%d" % s.port],

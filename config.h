@@ -379,10 +379,10 @@
 #endif
 
 /* ECDHE over X25519 as well as P-256, preferred when the client offers
- * it: a cheaper key exchange (a full handshake took 2.0 ms of CPU
- * instead of 2.9 on x86_64), for 5,328 bytes of flash on mipsel and
- * 2,904 on armv7 (so board/router.h turns it off).  Off: P-256 only.
- * The certificate stays ECDSA P-256. */
+ * it: a cheaper key exchange (a full handshake took 2.2 ms of CPU
+ * instead of 3.0 on x86_64 in `make bench`), for 5,328 bytes of flash
+ * on mipsel and 2,904 on armv7 (so board/router.h turns it off).  Off:
+ * P-256 only.  The certificate stays ECDSA P-256. */
 #ifndef NOMX_TLS_X25519
 #define NOMX_TLS_X25519 1
 #endif

@@ -479,6 +479,13 @@ TESTSSL_EXPECTED = {
     "cert_revocation": "a self-signed certificate has no CA to publish a CRL or OCSP",
     "engine_problem": "testssl.sh's OpenSSL has no GOST engine (a note on the scanner)",
 }
+# On the STARTTLS port only: testssl.sh sees "Reused" from s_client but
+# also more bytes read than written, which it takes for a new session;
+# those bytes are the SMTP greeting and EHLO reply before the handshake
+# (on the SMTPS port the same check says "supported", asserted below).
+TESTSSL_EXPECTED_STARTTLS = {
+    "sessionresumption_ID": "testssl.sh counts the plaintext SMTP replies as handshake bytes",
+}
 
 
 def test_testssl_finds_nothing_above_low_on_both_ports():
@@ -507,6 +514,10 @@ def test_testssl_finds_nothing_above_low_on_both_ports():
             assert len(findings) > 50, text[-3000:]     # it really ran its checks
             for f in findings:
                 if f["severity"] in ("WARN", "MEDIUM", "HIGH", "CRITICAL") and \
-                        f["id"] not in TESTSSL_EXPECTED:
+                        f["id"] not in TESTSSL_EXPECTED and \
+                        not (name == "starttls" and f["id"] in TESTSSL_EXPECTED_STARTTLS):
                     bad.append("%s: %s %s %s" % (name, f["severity"], f["id"], f["finding"]))
+            if name == "smtps":
+                ids = [(f["id"], f["finding"]) for f in findings if f["id"] == "sessionresumption_ID"]
+                assert ids == [("sessionresumption_ID", "supported")], ids
         assert not bad, "\n".join(bad)

@@ -148,6 +148,8 @@ out_state_lock(void)
 int
 fetch_out_init(enum fetch_out_kind kind, const char *target, const char *state)
 {
+	int r;
+
 	out.kind = kind;
 	out.target = target;
 	if (state != NULL) {
@@ -163,8 +165,8 @@ fetch_out_init(enum fetch_out_kind kind, const char *target, const char *state)
 		fprintf(stderr, "nomx fetch: --lmtp wants HOST:PORT or a socket's path, not %s\n", target);
 		return -1;
 	}
-	if (out_state_lock() != 0) {
-		return 1;
+	if ((r = out_state_lock()) != 0) {
+		return r;
 	}
 	out_state_load();
 	return 0;

@@ -110,7 +110,8 @@ print_config(void)
 	    NOMX_LOG_TARGET == 1 ? "syslog" : NOMX_LOG_TARGET == 2 ? "stderr" :
 	    "stderr in the foreground, else syslog",
 	    NOMX_TLS ? "on" : "off", NOMX_TLS_KEY, NOMX_TLS_CERT,
-	    NOMX_TLS_LEGACY ? 0 : 2, NOMX_TLS_X25519 ? "X25519 " : "", NOMX_TLS_RSA ? " and RSA" : "", NOMX_TLS_LEGACY ? ", AES-CBC" : "",
+	    NOMX_TLS_LEGACY ? 0 : 2, NOMX_TLS_X25519 ? "X25519 " : "",
+	    NOMX_TLS_RSA ? " and RSA" : "", NOMX_TLS_LEGACY ? ", AES-CBC" : "",
 	    NOMX_TLS_SESSIONS, NOMX_TIMEOUT_TLS,
 	    NOMX_TLS_REQUIRED ? "required at start" : "optional at start",
 	    NOMX_TLS_SESSION_CACHE, NOMX_TLS_SESSION_CACHE / 100,

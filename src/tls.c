@@ -2,9 +2,11 @@
 /*
  * The BearSSL server profile, configured piece by piece so that only
  * what it names is linked: TLS 1.2 (1.0 with NOMX_TLS_LEGACY), ECDHE on
- * X25519 (NOMX_TLS_X25519) and P-256, ECDSA P-256 certificates (RSA with NOMX_TLS_RSA), ChaCha20-
- * Poly1305 and AES-GCM; AES-CBC only with NOMX_TLS_LEGACY.  BearSSL
- * has no RC4/3DES here, no compression, and renegotiation is refused.
+ * X25519 (NOMX_TLS_X25519) and P-256, ECDSA P-256 certificates (RSA
+ * with NOMX_TLS_RSA), ChaCha20-Poly1305 and AES-GCM; AES-CBC only with
+ * NOMX_TLS_LEGACY; session resumption by ID (NOMX_TLS_SESSION_CACHE).
+ * BearSSL has no RC4/3DES here, no compression, and renegotiation is
+ * refused.
  *
  * ChaCha20 comes first in our preference: router CPUs have no AES
  * instructions, and BearSSL's constant-time AES is several times slower

@@ -11,9 +11,9 @@ import re
 import threading
 import time
 
-from harness import Client, Server, expect, queued_seq, read_spool
+from harness import VALGRIND, Client, Server, expect, queued_seq, read_spool
 
-CYCLES = 50
+CYCLES = 20 if VALGRIND else 50
 SENDERS = 4
 
 

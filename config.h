@@ -102,8 +102,12 @@
 
 /* ---- Pools and limits (RAM) ------------------------------------------ */
 
-/* Connection slots.  Each costs about NOMX_LINE_MAX + NOMX_OUT_MAX +
- * 1 KiB of static RAM.  A full pool answers 421 4.3.2 and closes. */
+/* Connection slots.  Each costs 18,520 bytes of static RAM with the
+ * defaults (18,096 on the 32-bit boards): a 4 KiB input buffer
+ * (NOMX_LINE_MAX when larger), NOMX_OUT_MAX for replies, the recipients
+ * (NOMX_MAX_RCPT) and 1.1 KiB of session state.  `nomx -V` prints what
+ * each pool of a build takes, and a test holds these comments to it.
+ * A full pool answers 421 4.3.2 and closes. */
 #ifndef NOMX_MAX_CONN
 #define NOMX_MAX_CONN 16
 #endif
@@ -125,8 +129,9 @@
 #endif
 
 /* Recipients per transaction (RFC 5321 4.5.3.1.8: at least 100).  Each
- * slot keeps its recipients' addresses: about 80 bytes each, so 100
- * costs 8 KiB per connection slot. */
+ * slot keeps its recipients' addresses: 114 bytes each (110 on the
+ * 32-bit boards; it grows with NOMX_HOSTNAME), so 100 take 11.1 KiB of
+ * every connection slot. */
 #ifndef NOMX_MAX_RCPT
 #define NOMX_MAX_RCPT 100
 #endif
@@ -360,9 +365,9 @@
 #define NOMX_TLS_REQUIRED 0
 #endif
 
-/* TLS engines, shared by all connections: each costs about 25 KiB of
- * RAM (BearSSL's 16.7 KiB input buffer for a full record, a 4 KiB
- * output buffer and the 4 KiB context).  When all are busy, STARTTLS
+/* TLS engines, shared by all connections: each costs 25,040 bytes of
+ * RAM (24,680 on the 32-bit boards): BearSSL's 16.7 KiB input buffer
+ * for a full record, a 4 KiB output buffer and the 4 KiB context.  When all are busy, STARTTLS
  * gets 454 4.7.0 and an SMTPS connection is closed. */
 #ifndef NOMX_TLS_SESSIONS
 #define NOMX_TLS_SESSIONS 4
@@ -380,8 +385,8 @@
 
 /* ECDHE over X25519 as well as P-256, preferred when the client offers
  * it: a cheaper key exchange (a full handshake took 2.2 ms of CPU
- * instead of 3.0 on x86_64 in `make bench`), for 5,328 bytes of flash
- * on mipsel and 2,904 on armv7 (so board/router.h turns it off).  Off:
+ * instead of 3.0 on x86_64 in `make bench`), for 3,760 bytes of flash
+ * on mipsel and 2,008 on armv7 (so board/router.h turns it off).  Off:
  * P-256 only.  The certificate stays ECDSA P-256. */
 #ifndef NOMX_TLS_X25519
 #define NOMX_TLS_X25519 1

@@ -7,6 +7,7 @@
 # (armv7: 3,160 bytes).
 CC = $(TRIPLE)-gcc -specs $(MUSL_SPECS)
 AR = $(TRIPLE)-ar
+GCC_AR = $(TRIPLE)-gcc-ar
 STRIP = $(TRIPLE)-strip
 SIZE = $(TRIPLE)-size
 BOARD_LDFLAGS = -Wl,-z,max-page-size=4096 -Wl,-z,norelro

@@ -99,12 +99,17 @@ def main(boards):
     else:
         print("\nREADME.md size table left alone: not every board was built")
     for b in boards:
-        mapfile = os.path.join(TOP, "build", b, "nomx.map")
+        # LTO merges the objects: each part's share is read from the
+        # map of the same build without it.
+        mapfile = os.path.join(TOP, "build", b + "-nolto", "nomx.map")
         if not os.path.exists(mapfile):
             continue
         cost = parts(mapfile)
         total = sum(cost.values())
-        print("\n%s, TLS build, flash by part (text+rodata+data kept by the linker):" % b)
+        nolto = measure(b, os.path.join(TOP, "build", b + "-nolto", "nomx"))
+        lto = measure(b, os.path.join(TOP, "build", b, "nomx"))
+        print("\n%s, TLS build without LTO (%d bytes stripped; LTO takes %d off), flash by part "
+              "(text+rodata+data kept by the linker):" % (b, nolto[0], nolto[0] - lto[0]))
         for k, v in sorted(cost.items(), key=lambda kv: -kv[1]):
             if v >= 512 or k in ("BearSSL", "musl libc"):
                 print("  %-14s %7d  %4.1f%%" % (k, v, 100.0 * v / total))

@@ -21,7 +21,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -75,6 +74,12 @@ conn_init(struct spool *sp)
 	}
 	conn_spool = sp;
 	conn_ready = 1;
+}
+
+size_t
+conn_slot_bytes(void)
+{
+	return sizeof(struct conn);
 }
 
 size_t

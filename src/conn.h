@@ -16,6 +16,9 @@
 /* Free every slot; finished messages go to sp (the caller's, open). */
 void conn_init(struct spool *sp);
 
+/* The static RAM of one connection slot, for nomx -V. */
+size_t conn_slot_bytes(void);
+
 /* Accept every pending connection on the listening socket lfd; with
  * implicit_tls, each begins with a TLS handshake (the SMTPS port). */
 void conn_accept(int lfd, int implicit_tls, int64_t now);

@@ -17,7 +17,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -30,8 +29,10 @@
 #include "crc32c.h"
 #include "export.h"
 #include "fault.h"
+#include "fmt.h"
 #include "frame.h"
 #include "log.h"
+#include "number.h"
 #include "spool_ack.h"
 #include "spool_dir.h"
 #include "spool_follow.h"
@@ -56,10 +57,10 @@ export_line(const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 12, fmt, ap);
+	n = fmt_vbuf(line, sizeof(line) - 12, fmt, ap);
 	va_end(ap);
 	if (n > 0 && (size_t)n < sizeof(line) - 12) {
-		fwrite(line, 1, frame_seal(line, (size_t)n), stdout);
+		fmt_put(line, frame_seal(line, (size_t)n));
 	}
 }
 
@@ -156,11 +157,11 @@ static int
 export_open(const char *spooldir, int *dirfd, char dev[17], unsigned char key[SPOOL_SECRET_LEN])
 {
 	if ((*dirfd = open(spooldir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		fprintf(stderr, "nomx: spool %s: %s\n", spooldir, strerror(errno));
+		fmt_err("nomx: spool %s: %s\n", spooldir, strerror(errno));
 		return -1;
 	}
 	if (spool_dev_id(*dirfd, dev) < 0 || spool_secret(*dirfd, key) < 0) {
-		fprintf(stderr, "nomx: spool %s has no ID or SECRET (start the daemon on it once): "
+		fmt_err("nomx: spool %s has no ID or SECRET (start the daemon on it once): "
 		    "%s\n", spooldir, strerror(errno));
 		return -1;
 	}
@@ -170,11 +171,9 @@ export_open(const char *spooldir, int *dirfd, char dev[17], unsigned char key[SP
 static int
 export_parse_seq(const char *s, uint64_t *v)
 {
-	char *end;
+	const char *end;
 
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return *end != '\0' || s[0] == '\0' || s[0] == '-' || errno != 0 ? -1 : 0;
+	return number_parse(s, 10, v, &end) < 0 || *end != '\0' ? -1 : 0;
 }
 
 /* One session: BEGIN, the records from x->from up to x->to, END.  0, or
@@ -205,8 +204,8 @@ static int
 ack_refuse(const char *why)
 {
 	export_line("@@NMX NAK %s", why);
-	fflush(stdout);
-	fprintf(stderr, "nomx: spool ack refused: %s\n", why);
+	fmt_flush();
+	fmt_err("nomx: spool ack refused: %s\n", why);
 	return 1;
 }
 
@@ -222,7 +221,7 @@ export_ack(int dirfd, uint64_t seq, uint64_t from, uint64_t last, uint32_t tag)
 
 	/* One ack at a time: the read-modify-write of ACK is ours alone. */
 	if (flock(dirfd, LOCK_EX) < 0 || spool_ack_read(dirfd, &ack) < 0) {
-		fprintf(stderr, "nomx: spool ACK: %s\n", strerror(errno));
+		fmt_err("nomx: spool ACK: %s\n", strerror(errno));
 		return NOMX_EXIT_SYSTEM;
 	}
 	if (seq > last) {
@@ -233,13 +232,13 @@ export_ack(int dirfd, uint64_t seq, uint64_t from, uint64_t last, uint32_t tag)
 		rc = ack_refuse("gap (the session did not start at the first unacknowledged "
 		    "message)");
 	} else if (seq > ack.acked && spool_ack_write(dirfd, &ack, seq, tag) < 0) {
-		fprintf(stderr, "nomx: spool ack: cannot write ACK: %s\n", strerror(errno));
+		fmt_err("nomx: spool ack: cannot write ACK: %s\n", strerror(errno));
 		rc = NOMX_EXIT_SYSTEM;
 	} else {
 		fault_crash("ack-written");	/* durable, nothing removed yet */
 		spool_dir_remove_acked(dirfd, ack.acked);
 		export_line("@@NMX ACKED %llu", (unsigned long long)ack.acked);
-		rc = fflush(stdout) == 0 ? 0 : NOMX_EXIT_SYSTEM;
+		rc = fmt_flush() == 0 ? 0 : NOMX_EXIT_SYSTEM;
 	}
 	flock(dirfd, LOCK_UN);
 	return rc;
@@ -263,12 +262,12 @@ export_follow(int dirfd, const char *dev, const unsigned char *key, uint64_t fro
 	int sock;
 
 	if (fchdir(dirfd) < 0 || (sock = spool_follow_listen(SPOOL_EXPORT_SOCK)) < 0) {
-		fprintf(stderr, "nomx: spool export --follow: %s\n", errno == EADDRINUSE ?
+		fmt_err("nomx: spool export --follow: %s\n", errno == EADDRINUSE ?
 		    "another fetch is following this spool" : strerror(errno));
 		return NOMX_EXIT_SYSTEM;
 	}
 	if (spool_ack_read(dirfd, &ack) < 0) {
-		fprintf(stderr, "nomx: spool ACK: %s\n", strerror(errno));
+		fmt_err("nomx: spool ACK: %s\n", strerror(errno));
 		return NOMX_EXIT_SYSTEM;
 	}
 	x.from = first_from = from ? from : ack.acked + 1;
@@ -278,7 +277,7 @@ export_follow(int dirfd, const char *dev, const unsigned char *key, uint64_t fro
 		int pr;
 
 		if (first || x.to >= x.from) {
-			if (export_session(dirfd, dev, key, &x, token) < 0 || fflush(stdout) != 0) {
+			if (export_session(dirfd, dev, key, &x, token) < 0 || fmt_flush() != 0) {
 				return NOMX_EXIT_SYSTEM;
 			}
 			tag = first ? crc32c(0, token, strlen(token)) : tag;
@@ -291,7 +290,7 @@ export_follow(int dirfd, const char *dev, const unsigned char *key, uint64_t fro
 		}
 		if (pr == 0) {
 			export_line("@@NMX ALIVE last=%llu", (unsigned long long)x.from - 1);
-			if (fflush(stdout) != 0) {
+			if (fmt_flush() != 0) {
 				return NOMX_EXIT_SYSTEM;
 			}
 		}
@@ -349,7 +348,7 @@ export_main(const char *spooldir, int argc, char **argv)
 		    (keepalive = atoi(argv[i + 1])) > 0) {
 			i++;
 		} else {
-			fprintf(stderr, "usage: nomx spool export [--from SEQ] "
+			fmt_err("usage: nomx spool export [--from SEQ] "
 			    "[--follow [--keepalive SECONDS]]\n");
 			return NOMX_EXIT_USAGE;
 		}
@@ -367,7 +366,7 @@ export_main(const char *spooldir, int argc, char **argv)
 		return rc;
 	}
 	if (spool_ack_read(dirfd, &ack) < 0) {
-		fprintf(stderr, "nomx: spool ACK: %s\n", strerror(errno));
+		fmt_err("nomx: spool ACK: %s\n", strerror(errno));
 		return NOMX_EXIT_SYSTEM;
 	}
 	if (x.from == 0) {
@@ -377,7 +376,7 @@ export_main(const char *spooldir, int argc, char **argv)
 	if (export_session(dirfd, dev, key, &x, token) < 0) {
 		rc = NOMX_EXIT_SYSTEM;
 	}
-	if (fflush(stdout) != 0) {
+	if (fmt_flush() != 0) {
 		rc = NOMX_EXIT_SYSTEM;
 	}
 	if (raw) {
@@ -395,7 +394,7 @@ export_ack_main(const char *spooldir, int argc, char **argv)
 	int dirfd;
 
 	if (argc != 2 || export_parse_seq(argv[0], &seq) < 0) {
-		fprintf(stderr, "usage: nomx spool ack SEQ TOKEN\n");
+		fmt_err("usage: nomx spool ack SEQ TOKEN\n");
 		return NOMX_EXIT_USAGE;
 	}
 	if (export_open(spooldir, &dirfd, dev, key) < 0) {

@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include "clock.h"
 #include "fetch.h"
 #include "fetch_follow.h"
+#include "fmt.h"
 #include "log.h"
 #include "fetch_link.h"
 #include "fetch_out.h"
@@ -51,15 +51,15 @@ fetch_elapsed(void)
 static void
 fetch_progress(int final)
 {
-	double s = fetch_elapsed();
+	double s = fetch_elapsed(), kb = (double)fx.bytes / 1024;
+	unsigned long long tenths = s > 0 ? (unsigned long long)(kb * 10 / s + 0.5) : 0;	/* of KB/s */
 
 	if (lk.quiet || (!final && !isatty(STDERR_FILENO))) {
 		return;
 	}
-	fprintf(stderr, "%snomx fetch: %llu messages, %llu bytes, %.1f KB/s%s",
+	fmt_err("%snomx fetch: %llu messages, %llu bytes, %llu.%llu KB/s%s",
 	    isatty(STDERR_FILENO) ? "\r" : "", (unsigned long long)fx.msgs,
-	    (unsigned long long)fx.bytes, s > 0 ? (double)fx.bytes / 1024 / s : 0.0,
-	    final ? "\n" : "");
+	    (unsigned long long)fx.bytes, tenths / 10, tenths % 10, final ? "\n" : "");
 }
 
 /* Each verified message: into the output, and counted. */
@@ -80,7 +80,7 @@ fetch_deliver(void *ctx, const char *dev, const struct fetch_msg *m)
 static int
 fetch_usage(void)
 {
-	fprintf(stderr,
+	fmt_err(
 	    "usage: nomx fetch (--ssh [user@]host [-p PORT] [--ssh-opt OPT]... |\n"
 	    "                   --serial /dev/ttyX [--baud N] | --cmd 'COMMAND')\n"
 	    "                  (--maildir DIR | --mbox FILE | --mda 'COMMAND' --state FILE |\n"
@@ -100,7 +100,7 @@ fetch_tmpfile(void)
 	int fd;
 
 	if (dir != NULL) {
-		snprintf(buf, sizeof(buf), "%s/nomx-fetch-XXXXXX", dir);
+		fmt_buf(buf, sizeof(buf), "%s/nomx-fetch-XXXXXX", dir);
 		fd = mkstemp(buf);
 		if (fd >= 0) {
 			unlink(buf);
@@ -120,24 +120,24 @@ fetch_ack(struct fetch_session *fs, const struct fetch_first *first, uint64_t se
 	char args[160];
 
 	fetch_stream_reset(fs);
-	snprintf(args, sizeof(args), "spool ack %llu %s", (unsigned long long)seq, first->token);
+	fmt_buf(args, sizeof(args), "spool ack %llu %s", (unsigned long long)seq, first->token);
 	for (int tries = 0; tries <= fx.retries; tries++) {
 		if (fetch_link_run(&lk, args, fs) < 0) {
 			return FETCH_EXIT_TRANSPORT;
 		}
 		if (fs->nak) {
-			fprintf(stderr, "nomx fetch: the device refused the ack: %s\n", fs->nak_reason);
+			fmt_err("nomx fetch: the device refused the ack: %s\n", fs->nak_reason);
 			return FETCH_EXIT_ACK;
 		}
 		if (fs->got_ack) {
 			if (!lk.quiet) {
-				fprintf(stderr, "nomx fetch: device %s acknowledged up to %llu\n", first->dev,
+				fmt_err("nomx fetch: device %s acknowledged up to %llu\n", first->dev,
 				    (unsigned long long)fs->acked);
 			}
 			return 0;
 		}
 	}
-	fprintf(stderr, "nomx fetch: no answer to the ack (it is safe to run fetch again)\n");
+	fmt_err("nomx fetch: no answer to the ack (it is safe to run fetch again)\n");
 	return FETCH_EXIT_TRANSPORT;
 }
 
@@ -204,7 +204,7 @@ fetch_main(int argc, char **argv)
 	if ((kind == OUT_MDA || kind == OUT_LMTP) && state == NULL) {
 		/* No folder to keep it in: where the progress is recorded
 		 * must be said. */
-		fprintf(stderr, "nomx fetch: --%s needs --state FILE (what it has taken)\n",
+		fmt_err("nomx fetch: --%s needs --state FILE (what it has taken)\n",
 		    kind == OUT_MDA ? "mda" : "lmtp");
 		return fetch_usage();
 	}
@@ -218,7 +218,7 @@ fetch_main(int argc, char **argv)
 	}
 	fs.deliver = fetch_deliver;
 	if ((fs.body_fd = fetch_tmpfile()) < 0) {
-		fprintf(stderr, "nomx fetch: temporary file: %s\n", strerror(errno));
+		fmt_err("nomx fetch: temporary file: %s\n", strerror(errno));
 		return FETCH_EXIT_OUTPUT;
 	}
 	if (fx.follow) {
@@ -237,9 +237,9 @@ fetch_main(int argc, char **argv)
 
 		fetch_stream_reset(&fs);
 		if (next == 0) {
-			snprintf(args, sizeof(args), "spool export");
+			fmt_buf(args, sizeof(args), "spool export");
 		} else {
-			snprintf(args, sizeof(args), "spool export --from %llu", (unsigned long long)next);
+			fmt_buf(args, sizeof(args), "spool export --from %llu", (unsigned long long)next);
 		}
 		if (fetch_link_run(&lk, args, &fs) < 0) {
 			rc = FETCH_EXIT_TRANSPORT;
@@ -263,7 +263,7 @@ fetch_main(int argc, char **argv)
 		}
 		/* Damaged or cut short: again from after what was delivered. */
 		if (!lk.quiet && fs.begun) {
-			fprintf(stderr, "%snomx fetch: %s in transit after seq %llu; fetching again\n",
+			fmt_err("%snomx fetch: %s in transit after seq %llu; fetching again\n",
 			    isatty(STDERR_FILENO) ? "\n" : "", fs.damaged ? "damaged" : "cut short",
 			    (unsigned long long)(fs.delivered ? fs.delivered : fs.from - 1));
 		}
@@ -275,7 +275,7 @@ fetch_main(int argc, char **argv)
 				next = fs.from;
 			}
 			if (++stalled > fx.retries) {
-				fprintf(stderr, "nomx fetch: %s after %d tries; nothing more acknowledged\n",
+				fmt_err("nomx fetch: %s after %d tries; nothing more acknowledged\n",
 				    fs.begun ? "a message stayed damaged" : "no export stream from the device",
 				    fx.retries + 1);
 				rc = fs.begun ? FETCH_EXIT_DAMAGED : FETCH_EXIT_TRANSPORT;

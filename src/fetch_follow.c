@@ -18,13 +18,13 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "fetch.h"
 #include "fetch_follow.h"
+#include "fmt.h"
 
 #define FOLLOW_BACKOFF_MAX_S 60
 
@@ -65,7 +65,7 @@ static int
 follow_send_ack(struct fetch_link *lk, struct follow_link *fl, uint64_t upto)
 {
 	char line[40];
-	int n = snprintf(line, sizeof(line), "ACK %llu\n", (unsigned long long)upto);
+	int n = fmt_buf(line, sizeof(line), "ACK %llu\n", (unsigned long long)upto);
 
 	fl->pending_ms = 0;
 	fl->acked = upto;	/* asked for; ACKED confirms */
@@ -87,13 +87,13 @@ follow_line(struct fetch_link *lk, struct fetch_session *fs, struct follow_link 
 		/* A store down, a disk full: again later, from the device. */
 		fl->stalled = 1;
 		if (!lk->quiet) {
-			fprintf(stderr, "nomx fetch: delivery failed; trying again\n");
+			fmt_err("nomx fetch: delivery failed; trying again\n");
 		}
 		return 1;
 	}
 	if (fs->damaged) {
 		if (!lk->quiet) {
-			fprintf(stderr, "nomx fetch: damaged in transit after seq %llu; linking again\n",
+			fmt_err("nomx fetch: damaged in transit after seq %llu; linking again\n",
 			    (unsigned long long)(fs->delivered ? fs->delivered : fs->from - 1));
 		}
 		return 1;
@@ -103,7 +103,7 @@ follow_line(struct fetch_link *lk, struct fetch_session *fs, struct follow_link 
 		memcpy(fl->dev, fs->dev, sizeof(fl->dev));
 		fl->acked = fl->confirmed = fs->from - 1;
 		if (!lk->quiet) {
-			fprintf(stderr, "nomx fetch: following device %s from seq %llu\n", fl->dev,
+			fmt_err("nomx fetch: following device %s from seq %llu\n", fl->dev,
 			    (unsigned long long)fs->from);
 		}
 	}
@@ -114,14 +114,14 @@ follow_line(struct fetch_link *lk, struct fetch_session *fs, struct follow_link 
 		return 0;
 	}
 	if (fs->nak) {
-		fprintf(stderr, "nomx fetch: the device refused the ack: %s\n", fs->nak_reason);
+		fmt_err("nomx fetch: the device refused the ack: %s\n", fs->nak_reason);
 		return FETCH_EXIT_ACK;
 	}
 	if (fs->got_ack) {
 		fl->confirmed = fs->acked;
 	}
 	if (fs->got_ack && !lk->quiet) {
-		fprintf(stderr, "nomx fetch: device %s acknowledged up to %llu\n", fl->dev,
+		fmt_err("nomx fetch: device %s acknowledged up to %llu\n", fl->dev,
 		    (unsigned long long)fs->acked);
 	}
 	fetch_stream_reset(fs);		/* the next session, or ack answer */
@@ -172,7 +172,7 @@ follow_link_run(struct fetch_link *lk, struct fetch_session *fs, const struct fo
 		}
 		if (pr == 0 && clock_ms() - heard >= lk->timeout * 1000LL) {
 			if (!lk->quiet) {
-				fprintf(stderr, "nomx fetch: no word from the device for %d s; linking again\n",
+				fmt_err("nomx fetch: no word from the device for %d s; linking again\n",
 				    lk->timeout);
 			}
 			return 1;
@@ -182,7 +182,7 @@ follow_link_run(struct fetch_link *lk, struct fetch_session *fs, const struct fo
 		}
 		if ((r = read(lk->cmd_rfd, buf + n, sizeof(buf) - n)) <= 0) {
 			if (!lk->quiet && !stopping) {
-				fprintf(stderr, "nomx fetch: the link ended; linking again\n");
+				fmt_err("nomx fetch: the link ended; linking again\n");
 			}
 			return 1;
 		}
@@ -212,7 +212,7 @@ fetch_follow(struct fetch_link *lk, struct fetch_session *fs, const struct follo
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	snprintf(args, sizeof(args), "spool export --follow --keepalive %d",
+	fmt_buf(args, sizeof(args), "spool export --follow --keepalive %d",
 	    lk->timeout > 3 ? lk->timeout / 3 : 1);
 	while (!follow_stop) {
 		struct follow_link fl = { .dev = "" };

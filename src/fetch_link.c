@@ -12,13 +12,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "fetch_link.h"
+#include "fmt.h"
 
 /* fetch_read: the device said nothing for l->timeout seconds. */
 #define FETCH_SILENT (-2)
@@ -37,7 +37,7 @@ fetch_spawn(char *const argv[], int *rfd, int *wfd)
 		dup2(out[1], 1);
 		close(in[0]), close(in[1]), close(out[0]), close(out[1]);
 		execvp(argv[0], argv);
-		fprintf(stderr, "nomx fetch: %s: %s\n", argv[0], strerror(errno));
+		fmt_err("nomx fetch: %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(in[0]);
@@ -66,7 +66,7 @@ fetch_read(const struct fetch_link *l, int fd, struct fetch_session *fs)
 		}
 		if (pr <= 0) {
 			if (!l->quiet) {
-				fprintf(stderr, "nomx fetch: no answer from the device for %d s\n",
+				fmt_err("nomx fetch: no answer from the device for %d s\n",
 				    l->timeout);
 			}
 			return FETCH_SILENT;
@@ -105,7 +105,7 @@ fetch_ssh_spawn(const struct fetch_link *l, const char *remote_args, int *rfd, i
 	char *argv[8 + 2 * FETCH_MAX_SSH_OPTS], cmd[1024];
 	size_t a = 0;
 
-	snprintf(cmd, sizeof(cmd), "%s %s", l->remote, remote_args);
+	fmt_buf(cmd, sizeof(cmd), "%s %s", l->remote, remote_args);
 	argv[a++] = "ssh";
 	argv[a++] = "-T";
 	if (l->port) {
@@ -140,7 +140,7 @@ fetch_ssh(const struct fetch_link *l, const char *remote_args, struct fetch_sess
 	waitpid(pid, &status, 0);
 	if (r == 0 && WIFEXITED(status) && (WEXITSTATUS(status) == 127 || WEXITSTATUS(status) == 126)) {
 		/* The device's shell could not run it: trying again won't help. */
-		fprintf(stderr, "nomx fetch: %s could not run `%s` (ssh exit %d); name nomx on the device "
+		fmt_err("nomx fetch: %s could not run `%s` (ssh exit %d); name nomx on the device "
 		    "with --remote '/usr/sbin/nomx -s /var/spool/nomx'\n", l->where, l->remote,
 		    WEXITSTATUS(status));
 		return -1;
@@ -153,7 +153,7 @@ static int
 fetch_shell(const struct fetch_link *l, const char *remote_args, struct fetch_session *fs)
 {
 	char line[1024];
-	int n = snprintf(line, sizeof(line), "%s %s\n", l->remote, remote_args);
+	int n = fmt_buf(line, sizeof(line), "%s %s\n", l->remote, remote_args);
 
 	if (write(l->wfd, line, (size_t)n) != n) {
 		return -1;
@@ -191,7 +191,7 @@ fetch_link_start(struct fetch_link *l, const char *remote_args)
 	if (fetch_link_open(l) < 0) {
 		return -1;
 	}
-	n = snprintf(line, sizeof(line), "%s %s\n", l->remote, remote_args);
+	n = fmt_buf(line, sizeof(line), "%s %s\n", l->remote, remote_args);
 	l->cmd_rfd = l->rfd;
 	l->cmd_wfd = l->wfd;
 	return write(l->wfd, line, (size_t)n) == n ? 0 : -1;
@@ -233,7 +233,7 @@ fetch_open_serial(struct fetch_link *l)
 		}
 	}
 	if (fd < 0 || sp == 0 || tcgetattr(fd, &t) < 0) {
-		fprintf(stderr, "nomx fetch: %s: %s\n", l->where, sp == 0 ? "unsupported --baud" :
+		fmt_err("nomx fetch: %s: %s\n", l->where, sp == 0 ? "unsupported --baud" :
 		    strerror(errno));
 		return -1;
 	}
@@ -244,7 +244,7 @@ fetch_open_serial(struct fetch_link *l)
 	cfsetispeed(&t, sp);
 	cfsetospeed(&t, sp);
 	if (tcsetattr(fd, TCSANOW, &t) < 0) {
-		fprintf(stderr, "nomx fetch: %s: %s\n", l->where, strerror(errno));
+		fmt_err("nomx fetch: %s: %s\n", l->where, strerror(errno));
 		return -1;
 	}
 	l->rfd = l->wfd = fd;

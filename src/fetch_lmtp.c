@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "fetch_lmtp.h"
+#include "fmt.h"
 
 #define LMTP_REPLY_WAIT_MS 120000	/* a store delivering a big message */
 
@@ -119,7 +119,7 @@ lmtp_reply(char *text, size_t cap, int lhlo)
 				lm.mime8 |= strncmp(lmbuf.in + 4, "8BITMIME", 8) == 0;
 			}
 			size_t shown = len > 0 && lmbuf.in[len - 1] == '\r' ? len - 1 : len;
-			snprintf(text, cap, "%.*s", (int)shown, lmbuf.in);
+			fmt_buf(text, cap, "%.*s", (int)shown, lmbuf.in);
 			memmove(lmbuf.in, nl + 1, lm.nin - len - 1);
 			lm.nin -= len + 1;
 			if (code < 200 || code > 599) {
@@ -164,17 +164,17 @@ lmtp_open(void)
 	int code;
 
 	if ((lm.fd = lmtp_connect()) < 0) {
-		fprintf(stderr, "nomx fetch: --lmtp %s: %s\n", lm.where, strerror(errno));
+		fmt_err("nomx fetch: --lmtp %s: %s\n", lm.where, strerror(errno));
 		return -1;
 	}
 	lm.utf8 = lm.mime8 = 0;
 	gethostname(me, sizeof(me) - 1);
-	snprintf(line, sizeof(line), "LHLO %s\r\n", me);
+	fmt_buf(line, sizeof(line), "LHLO %s\r\n", me);
 	if ((code = lmtp_reply(text, sizeof(text), 0)) == 220 &&
 	    lmtp_write(line, strlen(line)) == 0 && (code = lmtp_reply(text, sizeof(text), 1)) == 250) {
 		return 0;
 	}
-	fprintf(stderr, "nomx fetch: --lmtp %s: %s\n", lm.where, code < 0 ? "connection lost" : text);
+	fmt_err("nomx fetch: --lmtp %s: %s\n", lm.where, code < 0 ? "connection lost" : text);
 	lmtp_drop();
 	return -1;
 }
@@ -282,25 +282,25 @@ lmtp_try(uint64_t seq, const char *from, const char *const *rcpt, size_t nrcpt, 
 		strcat(params, " SMTPUTF8");
 	}
 	*lost = 1;
-	snprintf(line, sizeof(line), "MAIL FROM:<%s>%s\r\n", from, params);
+	fmt_buf(line, sizeof(line), "MAIL FROM:<%s>%s\r\n", from, params);
 	if ((code = lmtp_say(line, text, sizeof(text))) < 0) {
 		return LMTP_TEMP;
 	}
 	*lost = 0;
 	if (code != 250) {
-		fprintf(stderr, "nomx fetch: seq %llu: the store refused the sender <%s>: %s\n",
+		fmt_err("nomx fetch: seq %llu: the store refused the sender <%s>: %s\n",
 		    (unsigned long long)seq, from, text);
 		lmtp_say("RSET\r\n", text, sizeof(text));
 		return lmtp_verdict(code);
 	}
 	for (size_t i = 0; i < nrcpt; i++) {
-		snprintf(line, sizeof(line), "RCPT TO:<%s>\r\n", rcpt[i]);
+		fmt_buf(line, sizeof(line), "RCPT TO:<%s>\r\n", rcpt[i]);
 		if ((code = lmtp_say(line, text, sizeof(text))) < 0) {
 			*lost = 1;
 			return LMTP_TEMP;
 		}
 		if (code < 200 || code > 299) {
-			fprintf(stderr, "nomx fetch: seq %llu: the store refused <%s>: %s\n",
+			fmt_err("nomx fetch: seq %llu: the store refused <%s>: %s\n",
 			    (unsigned long long)seq, rcpt[i], text);
 			lmtp_say("RSET\r\n", text, sizeof(text));
 			return lmtp_verdict(code);
@@ -309,7 +309,7 @@ lmtp_try(uint64_t seq, const char *from, const char *const *rcpt, size_t nrcpt, 
 	if ((code = lmtp_say("DATA\r\n", text, sizeof(text))) != 354) {
 		*lost = code < 0;
 		if (code >= 0) {
-			fprintf(stderr, "nomx fetch: seq %llu: the store refused DATA: %s\n",
+			fmt_err("nomx fetch: seq %llu: the store refused DATA: %s\n",
 			    (unsigned long long)seq, text);
 		}
 		return code < 0 ? LMTP_TEMP : lmtp_verdict(code);
@@ -323,13 +323,13 @@ lmtp_try(uint64_t seq, const char *from, const char *const *rcpt, size_t nrcpt, 
 	for (size_t i = 0; i < nrcpt; i++) {
 		enum lmtp_result v;
 		if ((code = lmtp_reply(text, sizeof(text), 0)) < 0) {
-			fprintf(stderr, "nomx fetch: seq %llu: the store's answer was lost\n",
+			fmt_err("nomx fetch: seq %llu: the store's answer was lost\n",
 			    (unsigned long long)seq);
 			return LMTP_TEMP;
 		}
 		v = lmtp_verdict(code);
 		if (v != LMTP_OK) {
-			fprintf(stderr, "nomx fetch: seq %llu: the store did not take it for <%s>: %s\n",
+			fmt_err("nomx fetch: seq %llu: the store did not take it for <%s>: %s\n",
 			    (unsigned long long)seq, rcpt[i], text);
 			worst = v < worst ? v : worst;
 		}
@@ -355,7 +355,7 @@ fetch_lmtp_deliver(uint64_t seq, const char *from, const char *const *rcpt, size
 		/* Closed while idle: once more on a new connection. */
 		lmtp_drop();
 	}
-	fprintf(stderr, "nomx fetch: --lmtp %s: the connection failed\n", lm.where);
+	fmt_err("nomx fetch: --lmtp %s: the connection failed\n", lm.where);
 	return LMTP_TEMP;
 }
 

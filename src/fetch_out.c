@@ -29,6 +29,7 @@
 
 #include "fetch_lmtp.h"
 #include "fetch_out.h"
+#include "fmt.h"
 #include "spool_rec.h"
 #include "utc.h"
 
@@ -75,10 +76,10 @@ out_fsync_dir_of(const char *path)
 	char *slash;
 	int fd, r;
 
-	snprintf(dir, sizeof(dir), "%s", path);
+	fmt_buf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash == NULL) {
-		snprintf(dir, sizeof(dir), ".");
+		fmt_buf(dir, sizeof(dir), ".");
 	} else if (slash == dir) {
 		dir[1] = '\0';
 	} else {
@@ -95,21 +96,23 @@ out_fsync_dir_of(const char *path)
 static int
 out_state_save(void)
 {
-	char tmp[OUT_PATH + 8];
-	FILE *f;
+	char tmp[OUT_PATH + 8], line[sizeof(out.dev[0]) + 24];
+	int fd, ok = 1;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", out.state);
-	if ((f = fopen(tmp, "w")) == NULL) {
+	fmt_buf(tmp, sizeof(tmp), "%s.tmp", out.state);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
 		return -1;
 	}
-	for (size_t i = 0; i < out.ndev; i++) {
-		fprintf(f, "%s %llu\n", out.dev[i], (unsigned long long)out.done[i]);
+	for (size_t i = 0; i < out.ndev && ok; i++) {
+		int n = fmt_buf(line, sizeof(line), "%s %llu\n", out.dev[i],
+		    (unsigned long long)out.done[i]);
+		ok = write(fd, line, (size_t)n) == n;
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
-		fclose(f);
+	if (!ok || fsync(fd) < 0) {
+		close(fd);
 		return -1;
 	}
-	fclose(f);
+	close(fd);
 	return rename(tmp, out.state) < 0 ? -1 : out_fsync_dir_of(out.state);
 }
 
@@ -122,7 +125,7 @@ out_state_lock(void)
 	char path[OUT_PATH + 8];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s.lock", out.state);
+	fmt_buf(path, sizeof(path), "%s.lock", out.state);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == ENOENT && out.kind == OUT_MAILDIR) {
 		/* The default state lives in the Maildir, made with its first
@@ -131,12 +134,12 @@ out_state_lock(void)
 		return 0;
 	}
 	if (fd < 0) {
-		fprintf(stderr, "nomx fetch: %s: %s\n", path, strerror(errno));
+		fmt_err("nomx fetch: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int busy = errno == EWOULDBLOCK;
-		fprintf(stderr, "nomx fetch: another fetch is running with the state file %s "
+		fmt_err("nomx fetch: another fetch is running with the state file %s "
 		    "(one fetch per device at a time; give each device its own --state)\n", out.state);
 		close(fd);
 		return busy ? 1 : -1;
@@ -153,16 +156,16 @@ fetch_out_init(enum fetch_out_kind kind, const char *target, const char *state)
 	out.kind = kind;
 	out.target = target;
 	if (state != NULL) {
-		snprintf(out.state, sizeof(out.state), "%s", state);
+		fmt_buf(out.state, sizeof(out.state), "%s", state);
 	} else if (kind == OUT_MAILDIR) {
-		snprintf(out.state, sizeof(out.state), "%s/.nomx-fetch-state", target);
+		fmt_buf(out.state, sizeof(out.state), "%s/.nomx-fetch-state", target);
 	} else if (kind == OUT_MBOX) {
-		snprintf(out.state, sizeof(out.state), "%s.nomx-fetch-state", target);
+		fmt_buf(out.state, sizeof(out.state), "%s.nomx-fetch-state", target);
 	} else {
 		return -1;	/* fetch_main asks for --state with --mda, --lmtp */
 	}
 	if (kind == OUT_LMTP && fetch_lmtp_init(target) < 0) {
-		fprintf(stderr, "nomx fetch: --lmtp wants HOST:PORT or a socket's path, not %s\n", target);
+		fmt_err("nomx fetch: --lmtp wants HOST:PORT or a socket's path, not %s\n", target);
 		return -1;
 	}
 	if ((r = out_state_lock()) != 0) {
@@ -193,7 +196,7 @@ out_state_set(const char *dev, uint64_t seq)
 	}
 	if (i == out.ndev) {
 		if (out.ndev == OUT_DEVS) {
-			fprintf(stderr, "nomx fetch: more than %d devices in one state file\n", OUT_DEVS);
+			fmt_err("nomx fetch: more than %d devices in one state file\n", OUT_DEVS);
 			return -1;
 		}
 		memcpy(out.dev[out.ndev++], dev, 17);
@@ -201,7 +204,7 @@ out_state_set(const char *dev, uint64_t seq)
 	prev = out.done[i];
 	out.done[i] = seq;
 	if (out_state_save() < 0) {
-		fprintf(stderr, "nomx fetch: state file %s: %s\n", out.state, strerror(errno));
+		fmt_err("nomx fetch: state file %s: %s\n", out.state, strerror(errno));
 		out.done[i] = prev;	/* not on record: nothing acks it */
 		return -1;
 	}
@@ -257,11 +260,11 @@ out_parse_env(const unsigned char *env, size_t len, struct out_env *e)
 				}
 				memcpy(e->box[b], v, n);
 				e->box[b][n] = '\0';
-				snprintf(e->rcpt[b], sizeof(e->rcpt[b]), "%s", rcpt);
+				fmt_buf(e->rcpt[b], sizeof(e->rcpt[b]), "%s", rcpt);
 				e->nbox++;
 			}
 			if (e->nall[b] < OUT_ADDRS) {
-				snprintf(e->all[b][e->nall[b]++], OUT_ADDR, "%s", rcpt);
+				fmt_buf(e->all[b][e->nall[b]++], OUT_ADDR, "%s", rcpt);
 			}
 		}
 	}
@@ -363,7 +366,7 @@ static int
 out_headers(int fd, const struct out_env *e, size_t box)
 {
 	char h[1200];
-	int n = snprintf(h, sizeof(h), "Return-Path: <%s>\n", e->from);
+	int n = fmt_buf(h, sizeof(h), "Return-Path: <%s>\n", e->from);
 
 	if (write(fd, h, (size_t)n) != n) {
 		return -1;
@@ -371,7 +374,7 @@ out_headers(int fd, const struct out_env *e, size_t box)
 	for (size_t i = 0; i < (box == (size_t)-1 ? e->nbox : 1); i++) {
 		size_t b = box == (size_t)-1 ? i : box;
 		for (size_t k = 0; k < e->nall[b]; k++) {
-			n = snprintf(h, sizeof(h), "Delivered-To: %s\n", e->all[b][k]);
+			n = fmt_buf(h, sizeof(h), "Delivered-To: %s\n", e->all[b][k]);
 			if (write(fd, h, (size_t)n) != n) {
 				return -1;
 			}
@@ -390,11 +393,11 @@ out_maildir_has(const char *box, const char *name)
 	int found = 0;
 	DIR *dir;
 
-	snprintf(path, sizeof(path), "%s/%s/new/%s", out.target, box, name);
+	fmt_buf(path, sizeof(path), "%s/%s/new/%s", out.target, box, name);
 	if (access(path, F_OK) == 0) {
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/%s/cur", out.target, box);
+	fmt_buf(path, sizeof(path), "%s/%s/cur", out.target, box);
 	if ((dir = opendir(path)) == NULL) {
 		return 0;
 	}
@@ -412,30 +415,30 @@ out_maildir(const char *dev, const struct fetch_msg *m, const struct out_env *e)
 	char name[256], tmp[OUT_PATH], dst[OUT_PATH];
 
 	if (mkdir(out.target, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "nomx fetch: %s: %s\n", out.target, strerror(errno));
+		fmt_err("nomx fetch: %s: %s\n", out.target, strerror(errno));
 		return -1;
 	}
 	for (size_t b = 0; b < e->nbox; b++) {
 		int fd;
 		for (size_t i = 0; i < 4; i++) {
-			snprintf(tmp, sizeof(tmp), "%s/%s%s", out.target, e->box[b], sub[i]);
+			fmt_buf(tmp, sizeof(tmp), "%s/%s%s", out.target, e->box[b], sub[i]);
 			if (mkdir(tmp, 0700) < 0 && errno != EEXIST) {
-				fprintf(stderr, "nomx fetch: %s: %s\n", tmp, strerror(errno));
+				fmt_err("nomx fetch: %s: %s\n", tmp, strerror(errno));
 				return -1;
 			}
 		}
-		snprintf(name, sizeof(name), "%llu.nomx_%s_%llu.%s",
+		fmt_buf(name, sizeof(name), "%llu.nomx_%s_%llu.%s",
 		    (unsigned long long)(m->t_ms / 1000), dev, (unsigned long long)m->seq, e->box[b]);
 		if (out_maildir_has(e->box[b], name)) {
 			continue;	/* delivered by an earlier, interrupted fetch */
 		}
-		snprintf(tmp, sizeof(tmp), "%s/%s/tmp/%s", out.target, e->box[b], name);
-		snprintf(dst, sizeof(dst), "%s/%s/new/%s", out.target, e->box[b], name);
+		fmt_buf(tmp, sizeof(tmp), "%s/%s/tmp/%s", out.target, e->box[b], name);
+		fmt_buf(dst, sizeof(dst), "%s/%s/new/%s", out.target, e->box[b], name);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0 || out_headers(fd, e, b) < 0 ||
 		    out_copy_body(fd, m->body_fd, m->body_len, 0) < 0 || fsync(fd) < 0 ||
 		    close(fd) < 0 || rename(tmp, dst) < 0 || out_fsync_dir_of(dst) < 0) {
-			fprintf(stderr, "nomx fetch: %s: %s\n", dst, strerror(errno));
+			fmt_err("nomx fetch: %s: %s\n", dst, strerror(errno));
 			return -1;
 		}
 	}
@@ -449,18 +452,18 @@ out_mbox(const struct fetch_msg *m, const struct out_env *e)
 	int fd = open(out.target, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600), n, rc = -1;
 
 	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		fprintf(stderr, "nomx fetch: %s: %s\n", out.target, strerror(errno));
+		fmt_err("nomx fetch: %s: %s\n", out.target, strerror(errno));
 		return -1;
 	}
 	utc_format(when, sizeof(when), "%a %b %e %H:%M:%S %Y", (time_t)(m->t_ms / 1000));
-	n = snprintf(from, sizeof(from), "From %s %s\n", e->from[0] ? e->from : "MAILER-DAEMON",
+	n = fmt_buf(from, sizeof(from), "From %s %s\n", e->from[0] ? e->from : "MAILER-DAEMON",
 	    when);
 	if (write(fd, from, (size_t)n) == n && out_headers(fd, e, (size_t)-1) == 0 &&
 	    out_copy_body(fd, m->body_fd, m->body_len, 1) == 0 && write(fd, "\n", 1) == 1 &&
 	    fsync(fd) == 0) {
 		rc = 0;
 	} else {
-		fprintf(stderr, "nomx fetch: %s: %s\n", out.target, strerror(errno));
+		fmt_err("nomx fetch: %s: %s\n", out.target, strerror(errno));
 	}
 	close(fd);
 	return rc;
@@ -504,7 +507,7 @@ out_mda(const struct fetch_msg *m, const struct out_env *e)
 	char cmd[4096];
 
 	if (out_mda_command(out.target, cmd, sizeof(cmd)) < 0) {
-		fprintf(stderr, "nomx fetch: --mda command too long\n");
+		fmt_err("nomx fetch: --mda command too long\n");
 		return -1;
 	}
 	for (size_t b = 0; b < e->nbox; b++) {
@@ -528,7 +531,7 @@ out_mda(const struct fetch_msg *m, const struct out_env *e)
 		close(p[1]);
 		if (waitpid(pid, &status, 0) < 0 || !ok || !WIFEXITED(status) ||
 		    WEXITSTATUS(status) != 0) {
-			fprintf(stderr, "nomx fetch: --mda failed for seq %llu mailbox %s (status %d)\n",
+			fmt_err("nomx fetch: --mda failed for seq %llu mailbox %s (status %d)\n",
 			    (unsigned long long)m->seq, e->box[b], WIFEXITED(status) ?
 			    WEXITSTATUS(status) : -1);
 			return -1;
@@ -549,7 +552,7 @@ out_lmtp(const struct fetch_msg *m, const struct out_env *e)
 
 	for (size_t b = 0; b < e->nbox; b++) {
 		const char *at = strrchr(e->rcpt[b], '@');
-		snprintf(addr[b], sizeof(addr[b]), "%s%s", e->box[b], at ? at : "");
+		fmt_buf(addr[b], sizeof(addr[b]), "%s%s", e->box[b], at ? at : "");
 		rcpt[b] = addr[b];
 	}
 	r = fetch_lmtp_deliver(m->seq, e->from, rcpt, e->nbox, m->body_fd, m->body_len);
@@ -586,7 +589,7 @@ fetch_out_deliver(const char *dev, const struct fetch_msg *m)
 		return -1;	/* another fetch made the Maildir meanwhile, and has it */
 	}
 	if (out_parse_env(m->env, m->env_len, &e) < 0) {
-		fprintf(stderr, "nomx fetch: seq %llu: envelope not understood\n",
+		fmt_err("nomx fetch: seq %llu: envelope not understood\n",
 		    (unsigned long long)m->seq);
 		return -1;
 	}

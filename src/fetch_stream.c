@@ -15,12 +15,12 @@
  * room for it.  Delivery is in order and the ack covers everything up
  * to it: a skipped message would be acknowledged unseen.
  */
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "crc32c.h"
 #include "fetch_stream.h"
+#include "fmt.h"
 
 void
 fetch_stream_reset(struct fetch_session *fs)
@@ -127,7 +127,7 @@ fetch_stream_line(struct fetch_session *fs, const char *line, size_t len)
 	case FRAME_BEGIN:
 		memset(fs->dev, 0, sizeof(fs->dev));
 		memcpy(fs->dev, f.dev, sizeof(fs->dev) - 1);
-		snprintf(fs->token, sizeof(fs->token), "%s", f.token);
+		fmt_buf(fs->token, sizeof(fs->token), "%s", f.token);
 		fs->from = f.seq;
 		fs->last = f.last;
 		fs->n = f.n;
@@ -169,7 +169,7 @@ fetch_stream_line(struct fetch_session *fs, const char *line, size_t len)
 		fs->got_ack = 1;
 		return 1;
 	case FRAME_NAK:
-		snprintf(fs->nak_reason, sizeof(fs->nak_reason), "%s", f.reason);
+		fmt_buf(fs->nak_reason, sizeof(fs->nak_reason), "%s", f.reason);
 		fs->nak = 1;
 		return 1;
 	case FRAME_ALIVE:

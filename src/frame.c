@@ -5,11 +5,11 @@
  * console mangled is caught and anything not ours is skipped (the
  * format is in frame.h).
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "base64.h"
 #include "crc32c.h"
+#include "fmt.h"
 #include "frame.h"
 
 size_t
@@ -17,7 +17,7 @@ frame_seal(char *buf, size_t len)
 {
 	uint32_t crc = crc32c(0, buf, len);
 
-	return len + (size_t)snprintf(buf + len, 13, " *%08x\n", crc);
+	return len + (size_t)fmt_buf(buf + len, 13, " *%08x\n", crc);
 }
 
 /* The last occurrence of the tag: a prompt or noise may precede it. */

@@ -22,6 +22,7 @@
 #include <bearssl.h>
 
 #include "../config.h"
+#include "fmt.h"
 #include "keygen.h"
 #include "log.h"
 #include "passwd.h"
@@ -267,7 +268,7 @@ keygen_write(const char *path, const char *data, size_t len, mode_t mode,
 	char tmp[600];
 	int fd;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fmt_buf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0) {
 		return -1;
@@ -292,14 +293,14 @@ keygen_mkdir(const char *path)
 	char dir[512];
 	char *slash;
 
-	snprintf(dir, sizeof(dir), "%s", path);
+	fmt_buf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash == NULL || slash == dir) {
 		return 0;
 	}
 	*slash = '\0';
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "nomx keygen: %s: %s\n", dir, strerror(errno));
+		fmt_err("nomx keygen: %s: %s\n", dir, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -323,7 +324,7 @@ keygen_main(const char *spooldir, int argc, char **argv)
 	struct stat st;
 
 	if (argc > 1 || (argc == 1 && !force)) {
-		fprintf(stderr, "usage: nomx [-s spooldir] keygen [-f]\n");
+		fmt_err("usage: nomx [-s spooldir] keygen [-f]\n");
 		return NOMX_EXIT_USAGE;
 	}
 	tls_cred_base(spooldir);
@@ -333,20 +334,20 @@ keygen_main(const char *spooldir, int argc, char **argv)
 		return NOMX_EXIT_SYSTEM;
 	}
 	if (!force && (stat(keypath, &st) == 0 || stat(certpath, &st) == 0)) {
-		fprintf(stderr, "nomx keygen: %s or %s exists; -f replaces them\n", keypath, certpath);
+		fmt_err("nomx keygen: %s or %s exists; -f replaces them\n", keypath, certpath);
 		return 1;
 	}
 	/* A router without a battery-backed clock boots in 1970 (or at its
 	 * build date) until NTP answers: a certificate dated then would be
 	 * out of date for every client that checks. */
 	if (NOMX_CERT_DAYS > 0 && now < KEYGEN_CLOCK_SET) {
-		fprintf(stderr, "nomx keygen: the clock is not set (it says %lld): set the time first "
+		fmt_err("nomx keygen: the clock is not set (it says %lld): set the time first "
 		    "(NTP), or build with NOMX_CERT_DAYS 0 for a certificate without expiry\n",
 		    (long long)now);
 		return NOMX_EXIT_SYSTEM;
 	}
 	if (rand_bytes(seed, sizeof(seed)) < 0 || rand_bytes(serial, sizeof(serial)) < 0) {
-		fprintf(stderr, "nomx keygen: no randomness from the kernel\n");
+		fmt_err("nomx keygen: no randomness from the kernel\n");
 		return NOMX_EXIT_SYSTEM;
 	}
 	serial[0] = (unsigned char)((serial[0] & 0x7f) | 0x40);	/* positive, minimal */
@@ -356,7 +357,7 @@ keygen_main(const char *spooldir, int argc, char **argv)
 	    br_ec_compute_pub(&br_ec_p256_m31, &pk, pbuf, &sk) == 0 ||
 	    (dlen = br_encode_ec_raw_der(der, &sk, &pk)) == 0 ||
 	    (clen = keygen_cert(&sk, &pk, serial, sizeof(serial), now, cert, sizeof(cert))) == 0) {
-		fprintf(stderr, "nomx keygen: key or certificate generation failed\n");
+		fmt_err("nomx keygen: key or certificate generation failed\n");
 		return NOMX_EXIT_SYSTEM;
 	}
 	/* As root, the files go to the user nomx runs as, so that it can
@@ -366,14 +367,14 @@ keygen_main(const char *spooldir, int argc, char **argv)
 	}
 	plen = br_pem_encode(pem, der, dlen, "EC PRIVATE KEY", BR_PEM_LINE64);
 	if (keygen_write(keypath, pem, plen, 0600, pw) < 0) {
-		fprintf(stderr, "nomx keygen: %s: %s\n", keypath, strerror(errno));
+		fmt_err("nomx keygen: %s: %s\n", keypath, strerror(errno));
 		return NOMX_EXIT_SYSTEM;
 	}
 	memset(pem, 0, sizeof(pem));
 	memset(kbuf, 0, sizeof(kbuf));
 	plen = br_pem_encode(pem, cert, clen, "CERTIFICATE", BR_PEM_LINE64);
 	if (keygen_write(certpath, pem, plen, 0644, pw) < 0) {
-		fprintf(stderr, "nomx keygen: %s: %s\n", certpath, strerror(errno));
+		fmt_err("nomx keygen: %s: %s\n", certpath, strerror(errno));
 		return NOMX_EXIT_SYSTEM;
 	}
 	{
@@ -382,12 +383,12 @@ keygen_main(const char *spooldir, int argc, char **argv)
 		br_sha256_update(&h, cert, clen);
 		br_sha256_out(&h, fp);
 	}
-	printf("nomx keygen: EC P-256 key %s, certificate %s\n"
+	fmt_out("nomx keygen: EC P-256 key %s, certificate %s\n"
 	    "  for %s, [%s]%s%s%s, self-signed, SHA-256 fingerprint ", keypath, certpath,
 	    NOMX_HOSTNAME, NOMX_STATIC_IP, NOMX_STATIC_IP6[0] ? " and [" : "", NOMX_STATIC_IP6,
 	    NOMX_STATIC_IP6[0] ? "]" : "");
 	for (size_t i = 0; i < sizeof(fp); i++) {
-		printf("%02X%s", fp[i], i + 1 < sizeof(fp) ? ":" : "\n");
+		fmt_out("%02X%s", fp[i], i + 1 < sizeof(fp) ? ":" : "\n");
 	}
 	return NOMX_EXIT_OK;
 }

@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "../config.h"
+#include "fmt.h"
 #include "log.h"
 
 static int log_syslog;
@@ -55,7 +55,7 @@ static int
 log_dgram(int prio, const char *line)
 {
 	char dgram[1100];
-	int n = snprintf(dgram, sizeof(dgram), "<%d>nomx[%d]: %s", NOMX_LOG_FACILITY | prio,
+	int n = fmt_buf(dgram, sizeof(dgram), "<%d>nomx[%d]: %s", NOMX_LOG_FACILITY | prio,
 	    (int)getpid(), line);
 
 	n = n < 0 ? 0 : n < (int)sizeof(dgram) ? n : (int)sizeof(dgram) - 1;
@@ -79,7 +79,7 @@ log_send(int prio, const char *line)
 
 	if (dropped > 0) {
 		char note[64];
-		snprintf(note, sizeof(note), "%lu log lines dropped: syslog busy", dropped);
+		fmt_buf(note, sizeof(note), "%lu log lines dropped: syslog busy", dropped);
 		if (log_dgram(LOG_WARNING, note) < 0) {
 			dropped++;
 			return;
@@ -98,10 +98,10 @@ log_emit(int prio, const char *err, const char *fmt, va_list ap)
 	size_t n = log_syslog ? 0 : 6;
 	int r;
 
-	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	r = fmt_vbuf(line + n, sizeof(line) - n, fmt, ap);
 	n += r < 0 ? 0 : (size_t)r >= sizeof(line) - n ? sizeof(line) - n - 1 : (size_t)r;
 	if (err != NULL) {
-		r = snprintf(line + n, sizeof(line) - n, ": %s", err);
+		r = fmt_buf(line + n, sizeof(line) - n, ": %s", err);
 		n += r < 0 ? 0 : (size_t)r >= sizeof(line) - n ? sizeof(line) - n - 1 : (size_t)r;
 	}
 	if (n >= sizeof(line) - 1) {
@@ -158,5 +158,6 @@ log_die(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_emit(LOG_ERR, NULL, fmt, ap);
 	va_end(ap);
+	fmt_flush();
 	exit(code);
 }

@@ -10,13 +10,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <netinet/in.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../config.h"
@@ -24,12 +24,14 @@
 #include "clock.h"
 #include "conn.h"
 #include "fetch.h"
+#include "fmt.h"
 #include "keygen.h"
 #include "log.h"
 #include "loop.h"
 #include "passwd.h"
 #include "peer.h"
 #include "sandbox.h"
+#include "smtp.h"
 #include "spool.h"
 #include "spooltool.h"
 #include "tls.h"
@@ -45,7 +47,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr,
+	fmt_err(
 	    "usage: nomx [-f] [-l addr [-l addr6]] [-p port] [-P tlsport] [-s spooldir]  serve SMTP\n"
 	    "       nomx -i [-s spooldir]               one session on stdin/stdout\n"
 	    "       nomx [-s spooldir] spool ls|cat SEQ|status|fsck [--repair]\n"
@@ -59,13 +61,13 @@ usage(void)
 static void
 print_mailbox(const char *mailbox, const char *aliases)
 {
-	printf("  mailbox %s%s%s\n", mailbox, aliases[0] ? ": " : "", aliases);
+	fmt_out("  mailbox %s%s%s\n", mailbox, aliases[0] ? ": " : "", aliases);
 }
 
 static void
 print_config(void)
 {
-	printf("nomx %s, compiled-in configuration\n"
+	fmt_out("nomx %s, compiled-in configuration\n"
 	    "  hostname           %s\n"
 	    "  static IP literal  [%s]\n"
 	    "  static IPv6        %s%s%s\n"
@@ -75,7 +77,7 @@ print_config(void)
 	    NOMX_LISTEN_ADDR, NOMX_LISTEN_ADDR[0] && NOMX_LISTEN_ADDR6[0] ? " and " : "",
 	    NOMX_LISTEN_ADDR6, NOMX_SMTP_PORT, NOMX_SMTPS_PORT);
 	addr_each_mailbox(print_mailbox);
-	printf("  catch-all          %s\n"
+	fmt_out("  catch-all          %s\n"
 	    "  max connections    %d (%d per client address)\n"
 	    "  max recipients     %d\n"
 	    "  max message        %ld bytes\n"
@@ -120,6 +122,48 @@ print_config(void)
 	    NOMX_AUTH_REQUIRED ? "PLAIN LOGIN, required, TLS only" :
 	    NOMX_AUTH_PLAINTEXT ? "PLAIN LOGIN, optional, also without TLS" :
 	    "PLAIN LOGIN, optional, TLS only");
+}
+
+/* The static RAM, from the code (sizeof), not from estimates: the pools
+ * config.h sizes, and the whole bss from the linker's symbols.  Pages of
+ * it that are never written (most of the staging arena, idle slots)
+ * never become resident. */
+extern char __bss_start[], _end[];
+
+static void
+print_ram(void)
+{
+	const struct smtp_session *s = NULL;
+	size_t slot = conn_slot_bytes(), rcpt = sizeof(s->rcpt[0]) + sizeof(s->mbox[0]);
+	size_t stage = (size_t)NOMX_STAGE_BYTES, tls = 0, cache = 0;
+	size_t bss = (size_t)((uintptr_t)_end - (uintptr_t)__bss_start);
+
+#if NOMX_TLS
+	tls = tls_engine_bytes();
+	cache = NOMX_TLS_SESSION_CACHE;
+#endif
+	fmt_out("  static RAM         %zu bytes (bss), of which:\n"
+	    "    connection slot  %zu bytes each, %zu in all (%d recipients at %zu bytes each: %zu)\n"
+	    "    TLS engine       %zu bytes each, %zu in all\n"
+	    "    session cache    %zu bytes\n"
+	    "    staging arena    %zu bytes\n"
+	    "    the rest         %zu bytes (buffers of the spool, export%s, keys)\n",
+	    bss, slot, slot * NOMX_MAX_CONN, NOMX_MAX_RCPT, rcpt, rcpt * NOMX_MAX_RCPT,
+	    tls, tls * NOMX_TLS_SESSIONS, cache, stage,
+	    bss - slot * NOMX_MAX_CONN - tls * NOMX_TLS_SESSIONS - cache - stage,
+	    NOMX_FETCH ? ", fetch" : "");
+}
+
+/* A command's end: what it printed goes out (a failed write is an error
+ * of its own, as a full disk under `nomx spool ls > file` is). */
+static int
+tool_done(int rc)
+{
+	if (fmt_flush() < 0 && rc == NOMX_EXIT_OK) {
+		fmt_err("nomx: standard output: %s\n", strerror(errno));
+		return NOMX_EXIT_SYSTEM;
+	}
+	return rc;
 }
 
 /* A listening socket on addr (IPv4 or IPv6) and port. */
@@ -178,6 +222,20 @@ work_in(const struct spool *sp, const char *spooldir)
 #endif
 }
 
+/* The set*id calls go straight to the kernel: musl's own apply them to
+ * every thread of the process (__synccall), 3 KiB of flash on mipsel,
+ * and nomx has one thread.  32-bit ARM has 16-bit and 32-bit ids: the
+ * 32-bit calls there, as musl makes. */
+#ifdef SYS_setgroups32
+#define SYS_SETGROUPS SYS_setgroups32
+#define SYS_SETGID SYS_setgid32
+#define SYS_SETUID SYS_setuid32
+#else
+#define SYS_SETGROUPS SYS_setgroups
+#define SYS_SETGID SYS_setgid
+#define SYS_SETUID SYS_setuid
+#endif
+
 /* Give the spool to the unprivileged user, chroot into it (the working
  * directory), drop. */
 static void
@@ -203,10 +261,11 @@ drop_privileges(struct spool *sp, const char *spooldir)
 	if (NOMX_CHROOT && (chroot(".") < 0 || chdir("/") < 0)) {
 		log_die(NOMX_EXIT_SYSTEM, "chroot %s: %s", spooldir, strerror(errno));
 	}
-	if (setgroups(0, NULL) < 0 || setgid(pw.gid) < 0 || setuid(pw.uid) < 0) {
+	if (syscall(SYS_SETGROUPS, 0, NULL) < 0 || syscall(SYS_SETGID, pw.gid) < 0 ||
+	    syscall(SYS_SETUID, pw.uid) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "cannot drop to %s: %s", NOMX_USER, strerror(errno));
 	}
-	if (setuid(0) == 0) {
+	if (syscall(SYS_SETUID, 0) == 0) {
 		log_die(NOMX_EXIT_SYSTEM, "privilege drop did not stick");
 	}
 	log_info("running as %s%s", NOMX_USER, NOMX_CHROOT ? ", chrooted into the spool" : "");
@@ -253,8 +312,56 @@ inetd_peer(struct peer *p)
 	peer_from((struct sockaddr *)&sa, sl, p);
 	if (p->family == 0 && env != NULL && strlen(env) < sizeof(p->ip) &&
 	    strspn(env, "0123456789.:abcdefABCDEF") == strlen(env)) {
-		snprintf(p->ip, sizeof(p->ip), "%s", env);
+		fmt_buf(p->ip, sizeof(p->ip), "%s", env);
 	}
+}
+
+/* getopt's rules for the options in spec ("+" implied): clustered flags,
+ * an option's argument attached or next, the first operand or "--"
+ * ends them.  The next option, '?' for one not in spec or missing its
+ * argument, -1 at the end; opt_ind is then the first operand.  musl's
+ * getopt would bring its stdio along, for an error message. */
+static int opt_ind = 1, opt_pos;
+static const char *opt_arg;
+
+static int
+next_opt(int argc, char **argv, const char *spec)
+{
+	const char *a, *known;
+	char c;
+
+	if (opt_pos == 0) {
+		if (opt_ind >= argc || argv[opt_ind][0] != '-' || argv[opt_ind][1] == '\0') {
+			return -1;
+		}
+		if (strcmp(argv[opt_ind], "--") == 0) {
+			opt_ind++;
+			return -1;
+		}
+		opt_pos = 1;
+	}
+	a = argv[opt_ind];
+	c = a[opt_pos++];
+	known = c != ':' ? strchr(spec, c) : NULL;
+	if (a[opt_pos] == '\0') {
+		opt_ind++;
+		opt_pos = 0;
+	}
+	if (known == NULL) {
+		return '?';
+	}
+	if (known[1] == ':') {
+		if (opt_pos != 0) {
+			opt_arg = a + opt_pos;
+			opt_ind++;
+			opt_pos = 0;
+		} else if (opt_ind < argc) {
+			opt_arg = argv[opt_ind++];
+		} else {
+			return '?';
+		}
+	}
+	return c;
 }
 
 int
@@ -268,7 +375,7 @@ main(int argc, char **argv)
 	struct loop_listener l[4];
 	size_t nl = 0;
 
-	while ((opt = getopt(argc, argv, "+fil:p:P:s:Vh")) != -1) {
+	while ((opt = next_opt(argc, argv, "fil:p:P:s:Vh")) != -1) {
 		switch (opt) {
 		case 'f':
 			foreground = 1;
@@ -283,42 +390,43 @@ main(int argc, char **argv)
 			if (naddr == 0) {
 				addrs[1] = "";
 			}
-			addrs[naddr++] = optarg;
+			addrs[naddr++] = opt_arg;
 			break;
 		case 'p':
-			port = atoi(optarg);
+			port = atoi(opt_arg);
 			if (port <= 0 || port > 65535) {
 				usage();
 			}
 			break;
 		case 'P':
-			tlsport = atoi(optarg);
-			if (tlsport < 0 || tlsport > 65535 || (tlsport == 0 && strcmp(optarg, "0") != 0)) {
+			tlsport = atoi(opt_arg);
+			if (tlsport < 0 || tlsport > 65535 || (tlsport == 0 && strcmp(opt_arg, "0") != 0)) {
 				usage();
 			}
 			break;
 		case 's':
-			spooldir = optarg;
+			spooldir = opt_arg;
 			break;
 		case 'V':
 			print_config();
-			return NOMX_EXIT_OK;
+			print_ram();
+			return tool_done(NOMX_EXIT_OK);
 		default:
 			usage();
 		}
 	}
-	if (optind < argc) {
-		if (strcmp(argv[optind], "spool") == 0) {
-			return spooltool_main(spooldir, argc - optind - 1, argv + optind + 1);
+	if (opt_ind < argc) {
+		if (strcmp(argv[opt_ind], "spool") == 0) {
+			return tool_done(spooltool_main(spooldir, argc - opt_ind - 1, argv + opt_ind + 1));
 		}
 #if NOMX_FETCH
-		if (strcmp(argv[optind], "fetch") == 0) {
-			return fetch_main(argc - optind - 1, argv + optind + 1);
+		if (strcmp(argv[opt_ind], "fetch") == 0) {
+			return tool_done(fetch_main(argc - opt_ind - 1, argv + opt_ind + 1));
 		}
 #endif
 #if NOMX_TLS
-		if (strcmp(argv[optind], "keygen") == 0) {
-			return keygen_main(spooldir, argc - optind - 1, argv + optind + 1);
+		if (strcmp(argv[opt_ind], "keygen") == 0) {
+			return tool_done(keygen_main(spooldir, argc - opt_ind - 1, argv + opt_ind + 1));
 		}
 #endif
 		usage();

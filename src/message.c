@@ -5,9 +5,9 @@
  * maps to, and the client; the Received: header records where the
  * message came from, over what, and which sequence number it has.
  */
-#include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "message.h"
 #include "utc.h"
 
@@ -15,7 +15,7 @@
 static void
 message_proto(const struct smtp_session *s, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%s%s%s", s->params.smtputf8 ? "UTF8SMTP" : s->ehlo ? "ESMTP" : "SMTP",
+	fmt_buf(buf, cap, "%s%s%s", s->params.smtputf8 ? "UTF8SMTP" : s->ehlo ? "ESMTP" : "SMTP",
 	    s->tls ? "S" : "", s->auth ? "A" : "");
 }
 
@@ -28,14 +28,14 @@ message_received(const struct smtp_session *s, uint64_t seq, time_t now, char *b
 
 	utc_format(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", now);
 	if (s->nrcpt == 1) {
-		snprintf(fo, sizeof(fo), "\r\n\tfor <%s>", s->rcpt[0]);
+		fmt_buf(fo, sizeof(fo), "\r\n\tfor <%s>", s->rcpt[0]);
 	}
 	if (s->tls && s->tls_info[0] != '\0') {
-		snprintf(tls, sizeof(tls), "\r\n\t(using %s)", s->tls_info);
+		fmt_buf(tls, sizeof(tls), "\r\n\t(using %s)", s->tls_info);
 	}
 	message_proto(s, proto, sizeof(proto));
 	/* TCP-info is an address literal (RFC 5321 4.4): IPv6 is tagged */
-	n = snprintf(buf, cap, "Received: from %s ([%s%s])%s\r\n\tby %s (nomx) with %s id %llu%s;"
+	n = fmt_buf(buf, cap, "Received: from %s ([%s%s])%s\r\n\tby %s (nomx) with %s id %llu%s;"
 	    "\r\n\t%s\r\n", s->helo, strchr(s->client_ip, ':') != NULL ? "IPv6:" : "",
 	    s->client_ip, tls, NOMX_HOSTNAME, proto,
 	    (unsigned long long)seq, fo, date);

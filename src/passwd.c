@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "number.h"
 #include "passwd.h"
 
 /* "name:password:uid:gid:..." with decimal ids; 1 if it is name's. */
@@ -16,20 +17,14 @@ static int
 passwd_line(const char *line, const char *name, struct passwd_ids *ids)
 {
 	size_t n = strlen(name);
-	const char *p;
-	char *end;
-	unsigned long v[2];
+	const char *p, *end;
+	uint64_t v[2];
 
 	if (strncmp(line, name, n) != 0 || line[n] != ':' || (p = strchr(line + n + 1, ':')) == NULL) {
 		return 0;
 	}
 	for (int i = 0; i < 2; i++) {
-		if (p[1] < '0' || p[1] > '9') {
-			return 0;
-		}
-		errno = 0;
-		v[i] = strtoul(p + 1, &end, 10);
-		if (*end != ':' || errno != 0 || v[i] > 0xffffffffUL) {
+		if (number_parse(p + 1, 10, &v[i], &end) < 0 || *end != ':' || v[i] > 0xffffffffU) {
 			return 0;
 		}
 		p = end;

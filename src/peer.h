@@ -25,4 +25,8 @@ struct peer {
  * (an inetd socket that takes both) is described as the IPv4 client. */
 void peer_from(const struct sockaddr *sa, socklen_t len, struct peer *p);
 
+/* The RFC 5952 text of an IPv6 address into out (cap bytes, 46 hold
+ * any). */
+void peer_ip6_text(const unsigned char b[16], char *out, size_t cap);
+
 #endif

@@ -6,10 +6,10 @@
  * overruns the buffer it is written into.
  */
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "../config.h"
+#include "fmt.h"
 #include "reply.h"
 
 #define REPLY_TEXT(name, text) text,
@@ -26,7 +26,7 @@ void
 reply_vput(char *buf, size_t *len, size_t cap, enum reply r, va_list ap)
 {
 	size_t room = cap - *len;
-	int n = vsnprintf(buf + *len, room, reply_texts[r], ap);
+	int n = fmt_vbuf(buf + *len, room, reply_texts[r], ap);
 
 	if (n < 0 || (size_t)n + 2 >= room) {
 		return;
@@ -49,7 +49,7 @@ reply_put(char *buf, size_t *len, size_t cap, enum reply r, ...)
 void
 reply_ehlo(char *buf, size_t *len, size_t cap, const char *ip, unsigned offer)
 {
-	int n = snprintf(buf + *len, cap - *len,
+	int n = fmt_buf(buf + *len, cap - *len,
 	    "250-%s greets [%s%s]\r\n"
 	    "250-PIPELINING\r\n"
 	    "250-SIZE %ld\r\n"

@@ -14,11 +14,11 @@
  * see smtp.h.
  */
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "auth.h"
 #include "base64.h"
+#include "fmt.h"
 #include "log.h"
 #include "smtp.h"
 #include "text.h"
@@ -81,7 +81,7 @@ smtp_open(struct smtp_session *s, unsigned id, const char *ip, unsigned flags, i
 	s->tls_info[0] = '\0';
 	s->auth = 0;
 	s->auth_step = 0;
-	snprintf(s->client_ip, sizeof(s->client_ip), "%s", ip);
+	fmt_buf(s->client_ip, sizeof(s->client_ip), "%s", ip);
 	s->helo[0] = '\0';
 	s->ehlo = 0;
 	s->lf_client = 0;
@@ -451,7 +451,7 @@ smtp_engine(struct smtp_session *s, int ok)
 void
 smtp_tls_established(struct smtp_session *s, const char *info)
 {
-	snprintf(s->tls_info, sizeof(s->tls_info), "%s", info);
+	fmt_buf(s->tls_info, sizeof(s->tls_info), "%s", info);
 }
 
 void

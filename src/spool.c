@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +22,7 @@
 #include "clock.h"
 #include "crc32c.h"
 #include "fault.h"
+#include "fmt.h"
 #include "log.h"
 #include "spool.h"
 #include "spool_dir.h"
@@ -284,7 +284,7 @@ spool_announce(struct spool *sp)
 	if (sp->durable_seq <= sp->announced_seq) {
 		return;
 	}
-	n = snprintf(word, sizeof(word), "%llu %llu\n", (unsigned long long)sp->announced_seq + 1,
+	n = fmt_buf(word, sizeof(word), "%llu %llu\n", (unsigned long long)sp->announced_seq + 1,
 	    (unsigned long long)sp->durable_seq);
 	sp->announced_seq = sp->durable_seq;
 	for (size_t i = 0; sp->followfd >= 0 && i < sizeof(listeners) / sizeof(listeners[0]); i++) {

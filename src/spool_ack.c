@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,8 +16,10 @@
 
 #include "crc32c.h"
 #include "fault.h"
+#include "fmt.h"
 #include "frame.h"
 #include "le.h"
+#include "number.h"
 #include "spool_ack.h"
 #include "text.h"
 
@@ -135,12 +136,13 @@ spool_read_hex(int dirfd, const char *name, unsigned char *out, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		char h[3] = { buf[2 * i], buf[2 * i + 1], 0 };
-		char *end;
-		out[i] = (unsigned char)strtoul(h, &end, 16);
-		if (*end != '\0') {
+		const char *end;
+		uint64_t byte;
+		if (number_parse(h, 16, &byte, &end) < 0 || *end != '\0') {
 			errno = EINVAL;
 			return -1;
 		}
+		out[i] = (unsigned char)byte;
 	}
 	return 0;
 }
@@ -171,7 +173,7 @@ spool_token_mac(const unsigned char key[SPOOL_SECRET_LEN], const char *dev, uint
 	br_hmac_context hc;
 	unsigned char mac[32];
 	char msg[96];
-	int n = snprintf(msg, sizeof(msg), "nmx-export %s %llu %llu", dev,
+	int n = fmt_buf(msg, sizeof(msg), "nmx-export %s %llu %llu", dev,
 	    (unsigned long long)from, (unsigned long long)last);
 
 	br_hmac_key_init(&kc, &br_sha256_vtable, key, SPOOL_SECRET_LEN);
@@ -188,24 +190,22 @@ spool_token(const unsigned char key[SPOOL_SECRET_LEN], const char *dev, uint64_t
 	char hex[17];
 
 	spool_token_mac(key, dev, from, last, hex);
-	snprintf(out, cap, "%llu-%llu-%s", (unsigned long long)from, (unsigned long long)last, hex);
+	fmt_buf(out, cap, "%llu-%llu-%s", (unsigned long long)from, (unsigned long long)last, hex);
 }
 
 int
 spool_token_check(const unsigned char key[SPOOL_SECRET_LEN], const char *dev,
     const char *token, uint64_t *from, uint64_t *last)
 {
-	char want[FRAME_TOKEN_MAX], *end;
+	char want[FRAME_TOKEN_MAX];
+	const char *end;
 	unsigned diff = 0;
 	size_t n;
 
-	errno = 0;
-	*from = strtoull(token, &end, 10);
-	if (*end != '-' || errno != 0) {
+	if (number_parse(token, 10, from, &end) < 0 || *end != '-') {
 		return -1;
 	}
-	*last = strtoull(end + 1, &end, 10);
-	if (*end != '-' || errno != 0 || *last < *from - 1) {
+	if (number_parse(end + 1, 10, last, &end) < 0 || *end != '-' || *last < *from - 1) {
 		return -1;
 	}
 	spool_token(key, dev, *from, *last, want, sizeof(want));

@@ -18,7 +18,9 @@
 
 #include "../config.h"
 #include "fault.h"
+#include "fmt.h"
 #include "log.h"
+#include "number.h"
 #include "rand.h"
 #include "spool_dir.h"
 #include "text.h"
@@ -70,7 +72,7 @@ spool_dir_random_file(int dirfd, const char *name, size_t n)
 	}
 	hex_put(line, r, n);
 	line[2 * n] = '\n';
-	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	fmt_buf(tmp, sizeof(tmp), "%s.tmp", name);
 	fd = openat(dirfd, tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, line, len) != (ssize_t)len || fsync(fd) < 0 || close(fd) < 0 ||
 	    renameat(dirfd, tmp, dirfd, name) < 0 || fsync(dirfd) < 0) {
@@ -130,13 +132,12 @@ struct scan_dirent {
 static int
 scan_seg_first(const char *name, uint64_t *first)
 {
-	char *end;
+	const char *end;
 
 	if (strlen(name) != 20 || strcmp(name + 16, ".nmx") != 0) {
 		return 0;
 	}
-	*first = strtoull(name, &end, 16);
-	return end == name + 16;
+	return number_parse(name, 16, first, &end) == 0 && end == name + 16;
 }
 
 const struct spool_segs *
@@ -177,7 +178,7 @@ spool_dir_segments(int dirfd)
 void
 spool_seg_name(uint64_t first_seq, char *buf, size_t len)
 {
-	snprintf(buf, len, SPOOL_SEG_DIR "/%016llx.nmx", (unsigned long long)first_seq);
+	fmt_buf(buf, len, SPOOL_SEG_DIR "/%016llx.nmx", (unsigned long long)first_seq);
 }
 
 int

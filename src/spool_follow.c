@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,7 +19,9 @@
 #include <unistd.h>
 
 #include "../config.h"
+#include "fmt.h"
 #include "log.h"
+#include "number.h"
 #include "spool_dir.h"
 #include "spool_follow.h"
 #include "spool_scan.h"
@@ -102,7 +103,7 @@ follow_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned char *en
 	}
 	follow_subject(fd, body, r->body_len, subject);
 	spooltool_ls_line(r, env);
-	printf(" Subject: %s\n", subject);
+	fmt_out(" Subject: %s\n", subject);
 	return 0;
 }
 
@@ -115,7 +116,7 @@ spool_follow_listen(const char *name)
 	if (fd < 0) {
 		return -1;
 	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", name);
+	fmt_buf(sa.sun_path, sizeof(sa.sun_path), "%s", name);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		err = errno;
 		probe = err == EADDRINUSE ? socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) : -1;
@@ -145,11 +146,14 @@ spool_follow_listen(const char *name)
 int
 spool_follow_word(char *word, size_t n, uint64_t *first, uint64_t *last)
 {
-	char *end;
+	const char *end;
 
 	word[n] = '\0';
-	*first = strtoull(word, &end, 10);
-	*last = *end == ' ' ? strtoull(end + 1, &end, 10) : 0;
+	*last = 0;
+	if (number_parse(word, 10, first, &end) < 0 ||
+	    (*end == ' ' && number_parse(end + 1, 10, last, &end) < 0)) {
+		return -1;
+	}
 	return *end != '\n' || *first == 0 || *last < *first ? -1 : 0;
 }
 
@@ -160,15 +164,15 @@ spool_follow_main(const char *spooldir)
 	int dirfd = open(spooldir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
 
 	if (dirfd < 0 || fchdir(dirfd) < 0) {
-		fprintf(stderr, "nomx: spool %s: %s\n", spooldir, strerror(errno));
+		fmt_err("nomx: spool %s: %s\n", spooldir, strerror(errno));
 		return NOMX_EXIT_SYSTEM;
 	}
 	if ((fd = spool_follow_listen(SPOOL_FOLLOW_SOCK)) < 0) {
-		fprintf(stderr, "nomx: spool follow: %s/%s: %s\n", spooldir, SPOOL_FOLLOW_SOCK,
+		fmt_err("nomx: spool follow: %s/%s: %s\n", spooldir, SPOOL_FOLLOW_SOCK,
 		    errno == EADDRINUSE ? "another follower is reading this spool" : strerror(errno));
 		return NOMX_EXIT_SYSTEM;
 	}
-	fprintf(stderr, "nomx: spool follow: %s: new messages from now on\n", spooldir);
+	fmt_err("nomx: spool follow: %s: new messages from now on\n", spooldir);
 	signal(SIGPIPE, SIG_DFL);	/* the reader went away: so do we */
 	for (;;) {
 		char word[64];
@@ -180,7 +184,7 @@ spool_follow_main(const char *spooldir)
 			if (errno == EINTR) {
 				continue;
 			}
-			fprintf(stderr, "nomx: spool follow: %s\n", strerror(errno));
+			fmt_err("nomx: spool follow: %s\n", strerror(errno));
 			return NOMX_EXIT_SYSTEM;
 		}
 		if (spool_follow_word(word, (size_t)n, &first, &last) < 0 || last <= shown) {
@@ -191,7 +195,7 @@ spool_follow_main(const char *spooldir)
 			return NOMX_EXIT_SYSTEM;
 		}
 		shown = last;
-		if (fflush(stdout) != 0) {
+		if (fmt_flush() != 0) {
 			return NOMX_EXIT_SYSTEM;
 		}
 	}

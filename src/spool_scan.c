@@ -6,13 +6,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "fmt.h"
 #include "spool_dir.h"
 #include "spool_scan.h"
 
@@ -140,7 +140,7 @@ spool_scan_all(int dirfd, uint64_t from, int sync, spool_rec_fn *fn, void *ctx)
 			if (errno == ENOENT) {
 				continue;	/* acknowledged and removed meanwhile */
 			}
-			fprintf(stderr, "nomx: %s: %s\n", name, strerror(errno));
+			fmt_err("nomx: %s: %s\n", name, strerror(errno));
 			return -1;
 		}
 		/* The active segment may hold records the daemon has written
@@ -148,7 +148,7 @@ spool_scan_all(int dirfd, uint64_t from, int sync, spool_rec_fn *fn, void *ctx)
 		 * collector has seen must survive a power cut, or its
 		 * sequence number could be given again to other mail. */
 		if (fstat(fd, &st) < 0 || (sync && i + 1 == n && fdatasync(fd) < 0)) {
-			fprintf(stderr, "nomx: %s: %s\n", name, strerror(errno));
+			fmt_err("nomx: %s: %s\n", name, strerror(errno));
 			close(fd);
 			return -1;
 		}

@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -26,7 +25,9 @@
 
 #include "../config.h"
 #include "export.h"
+#include "fmt.h"
 #include "log.h"
+#include "number.h"
 #include "spool_ack.h"
 #include "spool_follow.h"
 #include "spool_scan.h"
@@ -45,7 +46,7 @@ struct tool_ctx {
 static void
 tool_put(const char *p, size_t n)
 {
-	fwrite(p, 1, n, stdout);
+	fmt_put(p, n);
 }
 
 /* The value of the first envelope field of a type ("" if none). */
@@ -76,10 +77,10 @@ spooltool_ls_line(const struct spool_rec *r, const unsigned char *env)
 
 	utc_format(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", (time_t)(r->t_ms / 1000));
 	tool_env_first(env, r->env_len, SPOOL_ENV_FROM, &v, &n);
-	printf("%llu %s %u <%.*s>", (unsigned long long)r->seq, when, r->body_len, (int)n, v);
+	fmt_out("%llu %s %u <%.*s>", (unsigned long long)r->seq, when, r->body_len, (int)n, v);
 	while (spool_env_next(env, r->env_len, &off, &type, &v, &n) == 1) {
 		if (type == SPOOL_ENV_RCPT) {
-			printf(" <%.*s>", (int)n, v);
+			fmt_out(" <%.*s>", (int)n, v);
 		}
 	}
 }
@@ -89,7 +90,7 @@ tool_ls_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned char *e
 {
 	(void)vctx, (void)fd, (void)body;
 	spooltool_ls_line(r, env);
-	putchar('\n');
+	fmt_put("\n", 1);
 	return 0;
 }
 
@@ -106,7 +107,7 @@ tool_cat_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned char *
 	}
 	ctx->found = 1;
 	tool_env_first(env, r->env_len, SPOOL_ENV_FROM, &v, &n);
-	printf("Return-Path: <%.*s>\r\n", (int)n, v);
+	fmt_out("Return-Path: <%.*s>\r\n", (int)n, v);
 	for (uint64_t left = r->body_len; left > 0;) {
 		size_t k = left < sizeof(buf) ? (size_t)left : sizeof(buf);
 		if (spool_pread_full(fd, buf, k, body) < 0) {
@@ -155,7 +156,7 @@ tool_status(int dirfd)
 	size_t n = segs->n;
 
 	if (spool_ack_read(dirfd, &ack) < 0) {
-		fprintf(stderr, "nomx: spool ACK: %s\n", strerror(errno));
+		fmt_err("nomx: spool ACK: %s\n", strerror(errno));
 		return NOMX_EXIT_SYSTEM;
 	}
 	spool_dev_id(dirfd, dev);
@@ -172,19 +173,20 @@ tool_status(int dirfd)
 	if (ctx.unacked > 0) {
 		utc_format(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", (time_t)(ctx.oldest_ms / 1000));
 	}
-	printf("device      %s\n"
-	    "segments    %zu, %llu bytes (quota %llu, %.0f%%)\n"
+	fmt_out("device      %s\n"
+	    "segments    %zu, %llu bytes (quota %llu, %llu%%)\n"
 	    "messages    %llu stored, %llu not acknowledged (quota %llu)\n"
 	    "oldest      %s (oldest not acknowledged)\n"
 	    "acked       %llu\n"
 	    "last        %llu\n",
 	    dev, n, (unsigned long long)bytes, (unsigned long long)NOMX_QUOTA_BYTES,
-	    100.0 * (double)bytes / (double)NOMX_QUOTA_BYTES, (unsigned long long)ctx.msgs,
+	    (unsigned long long)((bytes * 100 + NOMX_QUOTA_BYTES / 2) / NOMX_QUOTA_BYTES),
+	    (unsigned long long)ctx.msgs,
 	    (unsigned long long)ctx.unacked, (unsigned long long)NOMX_QUOTA_MSGS, when,
 	    (unsigned long long)ack.acked, (unsigned long long)(ctx.last > ack.acked ? ctx.last :
 	    ack.acked));
 	if (fstatvfs(dirfd, &vfs) == 0) {
-		printf("free        %llu bytes (reserve %llu)\n",
+		fmt_out("free        %llu bytes (reserve %llu)\n",
 		    (unsigned long long)vfs.f_bavail * vfs.f_frsize,
 		    (unsigned long long)NOMX_FS_RESERVE);
 	}
@@ -202,7 +204,7 @@ tool_fsck(int dirfd, int repair)
 
 	if (repair) {
 		if ((lock = spool_dir_lock(dirfd)) < 0) {
-			fprintf(stderr, "nomx: spool fsck --repair: the daemon is running (LOCK); "
+			fmt_err("nomx: spool fsck --repair: the daemon is running (LOCK); "
 			    "stop it first\n");
 			return NOMX_EXIT_SYSTEM;
 		}
@@ -216,50 +218,50 @@ tool_fsck(int dirfd, int repair)
 		spool_seg_name(segs->first[i], name, sizeof(name));
 		if ((fd = openat(dirfd, name, (repair ? O_RDWR : O_RDONLY) | O_CLOEXEC)) < 0 ||
 		    fstat(fd, &st) < 0) {
-			printf("%s: cannot open: %s\n", name, strerror(errno));
+			fmt_out("%s: cannot open: %s\n", name, strerror(errno));
 			problems++;
 			continue;
 		}
 		end = spool_scan_seg(fd, st.st_size, NULL, NULL, &torn, &seq);
 		if (end < 0) {
-			printf("%s: bad segment header\n", name);
+			fmt_out("%s: bad segment header\n", name);
 			problems++;
 		} else if (torn) {
-			printf("%s: %lld bytes after the last valid record (seq %llu)%s\n", name,
+			fmt_out("%s: %lld bytes after the last valid record (seq %llu)%s\n", name,
 			    (long long)(st.st_size - end), (unsigned long long)seq,
 			    repair ? ": cut" : "");
 			if (repair && spool_dir_cut(fd, end) < 0) {
-				printf("%s: cannot cut: %s\n", name, strerror(errno));
+				fmt_out("%s: cannot cut: %s\n", name, strerror(errno));
 				problems++;
 			}
 			problems += !repair;
 		} else {
-			printf("%s: ok, %lld bytes, last seq %llu\n", name, (long long)st.st_size,
+			fmt_out("%s: ok, %lld bytes, last seq %llu\n", name, (long long)st.st_size,
 			    (unsigned long long)seq);
 		}
 		close(fd);
 	}
 	if (spool_ack_read(dirfd, &ack) < 0) {
-		printf("ACK: cannot read: %s\n", strerror(errno));
+		fmt_out("ACK: cannot read: %s\n", strerror(errno));
 		problems++;
 	} else if (ack.bad_slots > 0) {
-		printf("ACK: %d damaged slot%s; acked %llu from the other\n", ack.bad_slots,
+		fmt_out("ACK: %d damaged slot%s; acked %llu from the other\n", ack.bad_slots,
 		    ack.bad_slots > 1 ? "s" : "", (unsigned long long)ack.acked);
 		problems += ack.slot < 0;
 	} else {
-		printf("ACK: ok, acked %llu\n", (unsigned long long)ack.acked);
+		fmt_out("ACK: ok, acked %llu\n", (unsigned long long)ack.acked);
 	}
 	if (lock >= 0) {
 		close(lock);
 	}
-	printf("%s\n", problems ? "problems found" : "clean");
+	fmt_out("%s\n", problems ? "problems found" : "clean");
 	return problems ? 1 : 0;
 }
 
 static void
 tool_usage(void)
 {
-	fprintf(stderr, "usage: nomx spool ls | cat SEQ | status | fsck [--repair] | follow |\n"
+	fmt_err("usage: nomx spool ls | cat SEQ | status | fsck [--repair] | follow |\n"
 	    "                  export [--from SEQ] | ack SEQ TOKEN\n");
 }
 
@@ -268,7 +270,7 @@ spooltool_main(const char *spooldir, int argc, char **argv)
 {
 	struct tool_ctx ctx = { 0 };
 	int dirfd, rc = 0;
-	char *end;
+	const char *end;
 
 	if (argc < 1) {
 		tool_usage();
@@ -284,7 +286,7 @@ spooltool_main(const char *spooldir, int argc, char **argv)
 		return spool_follow_main(spooldir);
 	}
 	if ((dirfd = open(spooldir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		fprintf(stderr, "nomx: spool %s: %s\n", spooldir, strerror(errno));
+		fmt_err("nomx: spool %s: %s\n", spooldir, strerror(errno));
 		return NOMX_EXIT_SYSTEM;
 	}
 	if (strcmp(argv[0], "ls") == 0 && argc == 1) {
@@ -292,16 +294,15 @@ spooltool_main(const char *spooldir, int argc, char **argv)
 			return NOMX_EXIT_SYSTEM;
 		}
 	} else if (strcmp(argv[0], "cat") == 0 && argc == 2) {
-		ctx.want = strtoull(argv[1], &end, 10);
-		if (*end != '\0' || ctx.want == 0) {
-			fprintf(stderr, "nomx: spool cat: not a sequence number: %s\n", argv[1]);
+		if (number_parse(argv[1], 10, &ctx.want, &end) < 0 || *end != '\0' || ctx.want == 0) {
+			fmt_err("nomx: spool cat: not a sequence number: %s\n", argv[1]);
 			return NOMX_EXIT_USAGE;
 		}
 		if (tool_walk(dirfd, tool_cat_cb, &ctx) < 0 || ctx.failed) {
 			return NOMX_EXIT_SYSTEM;
 		}
 		if (!ctx.found) {
-			fprintf(stderr, "nomx: spool cat: no message %s\n", argv[1]);
+			fmt_err("nomx: spool cat: no message %s\n", argv[1]);
 			return 1;
 		}
 	} else if (strcmp(argv[0], "status") == 0 && argc == 1) {
@@ -313,7 +314,7 @@ spooltool_main(const char *spooldir, int argc, char **argv)
 		tool_usage();
 		return NOMX_EXIT_USAGE;
 	}
-	if (fflush(stdout) != 0) {
+	if (fmt_flush() != 0) {
 		return NOMX_EXIT_SYSTEM;
 	}
 	return rc;

@@ -14,11 +14,11 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../config.h"
+#include "fmt.h"
 #include "log.h"
 #include "tls.h"
 
@@ -163,6 +163,12 @@ tls_cache_reset(void)
 #if NOMX_TLS_SESSION_CACHE
 	br_ssl_session_cache_lru_init(&tls_cache, tls_cache_store, sizeof(tls_cache_store));
 #endif
+}
+
+size_t
+tls_engine_bytes(void)
+{
+	return sizeof(struct tls);
 }
 
 int
@@ -420,7 +426,7 @@ tls_describe(const struct tls *t, char *buf, size_t cap)
 	const br_ssl_session_parameters *sp = &t->sc.eng.session;
 	unsigned v = sp->version;
 
-	snprintf(buf, cap, "TLSv1.%u with cipher %s", v >= BR_TLS10 ? v - BR_TLS10 : 0,
+	fmt_buf(buf, cap, "TLSv1.%u with cipher %s", v >= BR_TLS10 ? v - BR_TLS10 : 0,
 	    tls_suite_name(sp->cipher_suite));
 }
 
@@ -456,14 +462,14 @@ tls_error(const struct tls *t, char *buf, size_t cap)
 		}
 	}
 	if (name != NULL) {
-		snprintf(buf, cap, "%s (BearSSL error %d)", name, err);
+		fmt_buf(buf, cap, "%s (BearSSL error %d)", name, err);
 	} else if (err >= BR_ERR_SEND_FATAL_ALERT) {
-		snprintf(buf, cap, "sent alert %d (BearSSL error %d)", err - BR_ERR_SEND_FATAL_ALERT, err);
+		fmt_buf(buf, cap, "sent alert %d (BearSSL error %d)", err - BR_ERR_SEND_FATAL_ALERT, err);
 	} else if (err >= BR_ERR_RECV_FATAL_ALERT) {
-		snprintf(buf, cap, "client sent alert %d (BearSSL error %d)",
+		fmt_buf(buf, cap, "client sent alert %d (BearSSL error %d)",
 		    err - BR_ERR_RECV_FATAL_ALERT, err);
 	} else {
-		snprintf(buf, cap, "BearSSL error %d", err);
+		fmt_buf(buf, cap, "BearSSL error %d", err);
 	}
 	return buf;
 }
@@ -482,7 +488,7 @@ short tls_events(const struct tls *t, int want_input) { (void)t; (void)want_inpu
 int tls_established(const struct tls *t) { (void)t; return 0; }
 int tls_sending(const struct tls *t) { (void)t; return 0; }
 int tls_holds_input(const struct tls *t) { (void)t; return 0; }
-void tls_describe(const struct tls *t, char *buf, size_t cap) { (void)t; snprintf(buf, cap, "-"); }
+void tls_describe(const struct tls *t, char *buf, size_t cap) { (void)t; fmt_buf(buf, cap, "-"); }
 const char *tls_error(const struct tls *t, char *buf, size_t cap)
 { (void)t; (void)buf; (void)cap; return NULL; }
 

@@ -17,6 +17,9 @@ struct tls;
  * and certificate.  Returns 1 if TLS can be served. */
 int tls_init(void);
 
+/* The static RAM of one TLS engine (buffers included), for nomx -V. */
+size_t tls_engine_bytes(void);
+
 /* SIGHUP: reload key and certificate (the old ones stay on failure). */
 void tls_reload(void);
 

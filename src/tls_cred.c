@@ -6,10 +6,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "log.h"
 #include "tls_cred.h"
 
@@ -41,9 +41,9 @@ void
 tls_cred_path(const char *name, char *buf, size_t cap)
 {
 	if (name[0] == '/') {
-		snprintf(buf, cap, "%s", name);
+		fmt_buf(buf, cap, "%s", name);
 	} else {
-		snprintf(buf, cap, "%s/%s", cred_dir, name);
+		fmt_buf(buf, cap, "%s/%s", cred_dir, name);
 	}
 }
 

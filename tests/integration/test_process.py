@@ -234,6 +234,43 @@ def test_version_prints_config():
         assert want in out, (want, out)
 
 
+def config_h_comment(knob):
+    """The comment above `#ifndef knob` in config.h, on one line."""
+    with open(os.path.join(TOP, "config.h")) as f:
+        text = f.read()
+    i = text.index("#ifndef %s\n" % knob)
+    lines = text[text.rindex("/*", 0, i):i].splitlines()
+    return " ".join(l.strip().lstrip("/*").rstrip("*/").strip() for l in lines)
+
+
+def test_ram_costs_in_config_h_are_what_nomx_V_prints():
+    """The per-item RAM costs config.h states are within 10% of what
+    `nomx -V` prints from sizeof, for this board's word size; and the
+    pools it lists fit in the binary's bss."""
+    out = subprocess.run(nomx_cmd("-V"), capture_output=True, text=True, check=True).stdout
+    bits32 = os.environ.get("BOARD", "host") in ("armv7", "armel", "mipsel")
+
+    def printed(pattern):
+        m = re.search(pattern, out)
+        assert m, (pattern, out)
+        return int(m.group(1))
+
+    each = {"NOMX_MAX_CONN": printed(r"connection slot +(\d+) bytes each"),
+            "NOMX_MAX_RCPT": printed(r"recipients at (\d+) bytes each"),
+            "NOMX_TLS_SESSIONS": printed(r"TLS engine +(\d+) bytes each")}
+    for knob, real in each.items():
+        comment = config_h_comment(knob)
+        m = re.search(r"([\d,]+) bytes[^(]*\(([\d,]+) on the 32-bit boards", comment)
+        assert m, (knob, comment)
+        said = int(m.group(2 if bits32 else 1).replace(",", ""))
+        assert abs(said - real) <= real // 10, (knob, "config.h says", said, "nomx -V", real)
+    bss = printed(r"static RAM +(\d+) bytes")
+    pools = [printed(r"connection slot .*, (\d+) in all"), printed(r"TLS engine .*, (\d+) in all"),
+             printed(r"session cache +(\d+) bytes"), printed(r"staging arena +(\d+) bytes"),
+             printed(r"the rest +(\d+) bytes")]
+    assert sum(pools) == bss and max(pools) <= bss, (pools, bss)
+
+
 def test_usage_and_start_errors():
     r = subprocess.run(nomx_cmd("-x"), capture_output=True, text=True)
     assert r.returncode == 100 and "usage" in r.stderr

@@ -19,8 +19,9 @@
 #   make lint               cppcheck
 #   make clean              remove build/, everything the build made or fetched
 #
-# Set-up (Debian packages, BearSSL's pinned source) happens on demand;
-# see board/setup.sh and board/fetch-bearssl.sh.
+# Set-up (Debian packages, the pinned sources of BearSSL and, for
+# mipsel, musl) happens on demand; see board/setup.sh and
+# board/fetch-source.sh.
 
 BOARD ?= host
 include board/$(BOARD)/board.mk
@@ -63,7 +64,7 @@ SRCS := $(wildcard src/*.c)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 HDRS := $(wildcard src/*.h) config.h
 
-.PHONY: all dev legacy run test unit fuzz fuzz-deps sizes bench install ipk lint clean deps test-deps \
+.PHONY: all dev legacy run test unit fuzz fuzz-deps sizes bench install ipk lint clean deps board-deps test-deps \
 	vm vm-image vm-powercut vm-wear FORCE
 .DELETE_ON_ERROR:
 
@@ -71,7 +72,9 @@ all: $(BUILD)/nomx
 dev: $(DEVBUILD)/nomx
 legacy: $(LEGACYBUILD)/nomx
 
-deps:
+deps: board-deps $(if $(MUSL_FROM_SOURCE),$(MUSL_SPECS))
+
+board-deps:
 	@board/setup.sh build $(BOARD_PACKAGES)
 
 test-deps:
@@ -81,7 +84,7 @@ test-deps:
 # ---- BearSSL, from its pinned source, with this board's compiler ----
 
 $(BEARSSL_TGZ):
-	board/fetch-bearssl.sh $@ $(BEARSSL_SHA256) $(BEARSSL_DEBVER)
+	board/fetch-source.sh bearssl $(BEARSSL_DEBVER) $@ $(BEARSSL_SHA256) "$(BEARSSL_TARBALL)"
 
 $(SRCDIR)/bearssl-0.6/inc/bearssl.h: | $(BEARSSL_TGZ)
 	tar -C $(SRCDIR) -xf $(BEARSSL_TGZ)
@@ -96,6 +99,36 @@ BEARSSL_JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
 $(BEARSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h FORCE | deps
 	@$(MAKE) --no-print-directory $(BEARSSL_JOBS) -f board/bearssl.mk SRC=$(BEARSSL_SRC) LIB=$@ CC="$(CC)" \
 		AR="$(AR)" CFLAGS="$(BEARSSL_CFLAGS)"
+
+# ---- musl, from its pinned source, for boards that set MUSL_FROM_SOURCE ----
+
+# Debian's musl-dev for mipsel is MIPS32 built with -O2.  Built here
+# with -Os and, where a file allows it, as MIPS16e (board/mips16-cc.sh),
+# the musl in a mipsel nomx is about 4 KB smaller.  Installed into
+# build/<board>/musl with musl's own gcc specs file (cross.mk's CC).
+MUSL_DEBVER := 1.2.3-1
+MUSL_SHA256 ?= 7d5b0b6062521e4627e099e4c9dc8248d32a30285e959b7eecaa780cf8cfd4a4
+MUSL_TGZ := $(SRCDIR)/musl_1.2.3.orig.tar.gz
+MUSL_SRC ?= $(SRCDIR)/musl-1.2.3
+MUSL_ROOT := $(TOP)/build/$(BOARD)/musl
+
+$(MUSL_TGZ):
+	board/fetch-source.sh musl $(MUSL_DEBVER) $@ $(MUSL_SHA256) "$(MUSL_TARBALL)"
+
+$(SRCDIR)/musl-1.2.3/configure: | $(MUSL_TGZ)
+	tar -C $(SRCDIR) -xzf $(MUSL_TGZ)
+	touch $@
+
+$(MUSL_ROOT)/musl-gcc.specs: $(MUSL_SRC)/configure board/mips16-cc.sh board/$(BOARD)/board.mk | board-deps
+	@echo "  MUSL $(BOARD) (log: $(MUSL_ROOT)/build.log)"
+	@rm -rf $(MUSL_ROOT) && mkdir -p $(MUSL_ROOT)/obj
+	@cd $(MUSL_ROOT)/obj && $(MUSL_SRC)/configure --target=$(TRIPLE) --prefix=$(MUSL_ROOT) \
+		--disable-shared CC="$(MUSL_CC)" CFLAGS="$(MUSL_CFLAGS)" > $(MUSL_ROOT)/build.log 2>&1
+	@MIPS32_LOG=$(MUSL_ROOT)/mips32-files.txt $(MAKE) --no-print-directory $(BEARSSL_JOBS) \
+		-C $(MUSL_ROOT)/obj install-headers install-libs >> $(MUSL_ROOT)/build.log 2>&1 || \
+		{ tail -20 $(MUSL_ROOT)/build.log; exit 1; }
+	@sh $(MUSL_SRC)/tools/musl-gcc.specs.sh $(MUSL_ROOT)/include $(MUSL_ROOT)/lib \
+		/lib/ld-musl-$(DEB_ARCH).so.1 > $@.part && mv $@.part $@
 
 # ---- nomx ----
 
@@ -204,7 +237,7 @@ $(DEVBUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(LIB_SRCS:src/%.c=$(DEVBU
 
 # The golden session dialogues link the pure core and nothing else: no
 # sockets, spool or TLS (src/smtp.h).
-SESSION_CORE := smtp smtp_cmd addr data stage auth base64 reply log message spool_rec crc32c utc fmt
+SESSION_CORE := smtp smtp_cmd addr ip_parse data stage auth base64 reply log message spool_rec crc32c utc fmt
 $(DEVBUILD)/unit/session_test: tests/unit/session_test.c tests/unit/session_host.h \
 		$(SESSION_CORE:%=$(DEVBUILD)/obj/%.o) $(wildcard tests/unit/sessions/*)
 	@mkdir -p $(@D)
@@ -253,7 +286,7 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined 
 	-DNOMX_LOCAL_CONFIG='"$(TOP)/tests/dev-config.h"' -Isrc -I$(BEARSSL_SRC)/inc
 FUZZ_TARGETS := $(patsubst tests/fuzz/%_fuzz.c,$(TOP)/build/fuzz/%_fuzz,$(wildcard tests/fuzz/*_fuzz.c))
 FUZZ_SRCS_frame := src/frame.c src/base64.c src/crc32c.c src/fmt.c
-FUZZ_SRCS_addr := src/addr.c
+FUZZ_SRCS_addr := src/addr.c src/ip_parse.c
 FUZZ_SRCS_fmt := src/fmt.c
 FUZZ_SRCS_data := src/data.c
 FUZZ_SRCS_spool = src/spool_scan.c src/spool_dir.c src/spool_rec.c src/crc32c.c src/fault.c src/log.c src/fmt.c \
@@ -271,6 +304,7 @@ FUZZ_SRCS_conn := $(filter-out src/loop.c,$(LIB_SRCS)) $(FUZZ_BEARSSL)
 # the stream it damages.
 FUZZ_SRCS_fetch := $(filter-out src/conn.c src/loop.c,$(LIB_SRCS)) $(FUZZ_BEARSSL)
 FUZZ_SRCS_tls := src/tls.c src/tls_cred.c src/log.c src/fmt.c src/rand.c src/keygen.c src/passwd.c src/number.c \
+	src/ip_parse.c src/clock.c \
 	src/utc.c $(FUZZ_BEARSSL)
 
 $(FUZZ_BEARSSL): $(BEARSSL_SRC)/inc/bearssl.h FORCE | fuzz-deps

@@ -377,19 +377,28 @@
  * for BearSSL's LRU cache of finished sessions, 100 bytes per session
  * (4096: the last 40 clients).  A client that resumes skips the
  * key exchange and the signature, most of a handshake's CPU.  The cache
- * is emptied when the key is reloaded (SIGHUP).  The code costs 1,664
- * bytes of flash on mipsel, 1,032 on armv7.  0: no resumption. */
+ * is emptied when the key is reloaded (SIGHUP).  The code costs 868
+ * bytes of flash on mipsel, 1,408 on armv7.  0: no resumption. */
 #ifndef NOMX_TLS_SESSION_CACHE
 #define NOMX_TLS_SESSION_CACHE 4096
 #endif
 
 /* ECDHE over X25519 as well as P-256, preferred when the client offers
  * it: a cheaper key exchange (a full handshake took 2.2 ms of CPU
- * instead of 3.0 on x86_64 in `make bench`), for 3,760 bytes of flash
- * on mipsel and 2,008 on armv7 (so board/router.h turns it off).  Off:
+ * instead of 3.0 on x86_64 in `make bench`), for 3,412 bytes of flash
+ * on mipsel and 1,624 on armv7 (so board/router.h turns it off).  Off:
  * P-256 only.  The certificate stays ECDSA P-256. */
 #ifndef NOMX_TLS_X25519
 #define NOMX_TLS_X25519 1
+#endif
+
+/* The AES-256-GCM suites and the SHA-384 they need for the handshake:
+ * BearSSL's 64-bit SHA-2 code, 4,636 bytes of flash on mipsel and 3,880
+ * on armv7 (so board/router.h turns it off).  Off: ChaCha20-Poly1305
+ * and AES-128-GCM only, which every TLS 1.2 client that offers
+ * AES-256-GCM offers too; the handshake is signed with SHA-256. */
+#ifndef NOMX_TLS_SHA384
+#define NOMX_TLS_SHA384 1
 #endif
 
 /* RSA keys and the ECDHE_RSA suites: about 10 KiB more flash.  Off:

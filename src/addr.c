@@ -12,11 +12,11 @@
  * ignore a route that ends at itself; a route through elsewhere is a
  * relay request and refused).
  */
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "../config.h"
 #include "addr.h"
+#include "ip_parse.h"
 #include "text.h"
 
 #define ADDR_MAX_ROUTE 8
@@ -293,7 +293,7 @@ addr_ipv4_literal(const char *p, size_t len, unsigned char ip[4])
 	return i == len - 1;
 }
 
-/* [IPv6:...] (the tag in any case) as 16 bytes.  inet_pton takes each
+/* [IPv6:...] (the tag in any case) as 16 bytes.  ip6_parse takes each
  * text form of RFC 4291 2.2, which RFC 5321 4.1.3 spells: full,
  * "::"-compressed, leading zeros, an IPv4 tail; nothing else (no zone,
  * no prefix length, no group over 4 digits). */
@@ -308,7 +308,7 @@ addr_ipv6_literal(const char *p, size_t len, unsigned char ip[16])
 	}
 	memcpy(text, p + 6, len - 7);
 	text[len - 7] = '\0';
-	return inet_pton(AF_INET6, text, ip) == 1;
+	return ip6_parse(text, ip);
 }
 
 static int

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The one monotonic clock, in milliseconds: deadlines, the spool's
- * refresh interval and fetch's timers all read it, never the wall
- * clock, which a router without RTC sets late and steps.
+ * The clocks.  The monotonic one, in milliseconds, for everything that
+ * waits: deadlines, the spool's refresh interval and fetch's timers
+ * never read the wall clock, which a router without RTC sets late and
+ * steps.  The wall clock only dates things: Received: headers, records,
+ * certificates.
  */
 #ifndef NOMX_CLOCK_H
 #define NOMX_CLOCK_H
@@ -10,13 +12,8 @@
 #include <stdint.h>
 #include <time.h>
 
-static inline int64_t
-clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t clock_ms(void);
+uint64_t clock_wall_ms(void);
+time_t clock_wall_s(void);
 
 #endif

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "../config.h"
+#include "clock.h"
 #include "conn.h"
 #include "fault.h"
 #include "log.h"
@@ -305,8 +306,10 @@ conn_stress_update(int64_t now)
 	} else if (conn_calm_since < 0) {
 		conn_calm_since = now;
 	} else if (now - conn_calm_since >= NOMX_STRESS_TIMEOUT * 1000LL) {
-		log_info("stress ends after %lld s: at most %zu of %d slots in use, %u sessions "
-		    "closed for new clients", (long long)(now - conn_stress_since) / 1000,
+		/* Unsigned: a signed 64-bit division is another kilobyte of
+		 * libgcc on 32-bit MIPS. */
+		log_info("stress ends after %llu s: at most %zu of %d slots in use, %u sessions "
+		    "closed for new clients", (unsigned long long)(now - conn_stress_since) / 1000,
 		    conn_stress_peak, NOMX_MAX_CONN, conn_evicted);
 		conn_stressed = 0;
 	}
@@ -466,7 +469,7 @@ conn_store(struct conn *c)
 	uint64_t seq;
 	enum spool_err e;
 
-	message_build(&msg, &c->s, spool_next_seq(conn_spool), time(NULL));
+	message_build(&msg, &c->s, spool_next_seq(conn_spool), clock_wall_s());
 	e = spool_append(conn_spool, &msg.rec, &seq);
 	if (e == SPOOL_OK) {
 		c->stored = seq;

@@ -20,8 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -136,6 +138,24 @@ export_walk(int dirfd, struct export_ctx *x)
 	return spool_scan_all(dirfd, x->from, 1, export_cb, x) < 0 || x->failed ? -1 : 0;
 }
 
+/* The terminal's settings by the ioctls themselves: musl's tcgetattr and
+ * tcsetattr go through its ioctl(), which carries 1.6 KB of time64
+ * conversions on 32-bit targets that TCGETS never needs.  (Its struct
+ * termios is the kernel's with room to spare, as musl passes it too.)
+ * TCGETS fails on anything but a terminal. */
+static int
+export_tty_get(struct termios *t)
+{
+	return syscall(SYS_ioctl, STDOUT_FILENO, TCGETS, t) == 0 ? 0 : -1;
+}
+
+/* Once what is queued has gone out (tcsetattr's TCSADRAIN). */
+static void
+export_tty_set(const struct termios *t)
+{
+	syscall(SYS_ioctl, STDOUT_FILENO, TCSETSW, t);
+}
+
 /* On a serial console: no output processing (no CR added, no stops
  * from a stray XOFF) while the stream runs; restored afterwards. */
 static int
@@ -143,14 +163,15 @@ export_tty_raw(struct termios *saved)
 {
 	struct termios t;
 
-	if (!isatty(STDOUT_FILENO) || tcgetattr(STDOUT_FILENO, saved) < 0) {
+	if (export_tty_get(saved) < 0) {
 		return 0;
 	}
 	t = *saved;
 	t.c_oflag &= ~(tcflag_t)OPOST;
 	t.c_iflag &= ~(tcflag_t)(IXON | IXOFF);
 	t.c_lflag &= ~(tcflag_t)ECHO;
-	return tcsetattr(STDOUT_FILENO, TCSADRAIN, &t) == 0;
+	export_tty_set(&t);
+	return 1;
 }
 
 static int
@@ -361,7 +382,7 @@ export_main(const char *spooldir, int argc, char **argv)
 		int raw_f = export_tty_raw(&saved_f);
 		rc = export_follow(dirfd, dev, key, x.from, keepalive);
 		if (raw_f) {
-			tcsetattr(STDOUT_FILENO, TCSADRAIN, &saved_f);
+			export_tty_set(&saved_f);
 		}
 		return rc;
 	}
@@ -380,7 +401,7 @@ export_main(const char *spooldir, int argc, char **argv)
 		rc = NOMX_EXIT_SYSTEM;
 	}
 	if (raw) {
-		tcsetattr(STDOUT_FILENO, TCSADRAIN, &saved);
+		export_tty_set(&saved);
 	}
 	return rc;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../config.h"
 #include "clock.h"
 #include "fetch.h"
 #include "fetch_follow.h"
@@ -23,6 +24,8 @@
 #include "log.h"
 #include "fetch_link.h"
 #include "fetch_out.h"
+
+#if NOMX_FETCH	/* the collector's side: not on a router (board/router.h) */
 
 /* The way to the device, from the command line. */
 static struct fetch_link lk = { .remote = "nomx", .timeout = 30, .rfd = -1, .wfd = -1 };
@@ -300,3 +303,5 @@ out:
 	fetch_link_close(&lk);
 	return rc;
 }
+
+#endif

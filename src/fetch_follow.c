@@ -21,10 +21,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../config.h"
 #include "clock.h"
 #include "fetch.h"
 #include "fetch_follow.h"
 #include "fmt.h"
+
+#if NOMX_FETCH	/* the collector's side: not on a router (board/router.h) */
 
 #define FOLLOW_BACKOFF_MAX_S 60
 
@@ -234,3 +237,5 @@ fetch_follow(struct fetch_link *lk, struct fetch_session *fs, const struct follo
 	}
 	return 0;
 }
+
+#endif

@@ -17,8 +17,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../config.h"
 #include "fetch_link.h"
 #include "fmt.h"
+
+#if NOMX_FETCH	/* the collector's side: not on a router (board/router.h) */
 
 /* fetch_read: the device said nothing for l->timeout seconds. */
 #define FETCH_SILENT (-2)
@@ -300,3 +303,5 @@ fetch_link_close(struct fetch_link *l)
 		close(l->rfd);
 	}
 }
+
+#endif

@@ -16,8 +16,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../config.h"
 #include "fetch_lmtp.h"
 #include "fmt.h"
+
+#if NOMX_FETCH	/* the collector's side: not on a router (board/router.h) */
 
 #define LMTP_REPLY_WAIT_MS 120000	/* a store delivering a big message */
 
@@ -369,3 +372,5 @@ fetch_lmtp_close(void)
 		lmtp_drop();
 	}
 }
+
+#endif

@@ -27,11 +27,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../config.h"
 #include "fetch_lmtp.h"
 #include "fetch_out.h"
 #include "fmt.h"
 #include "spool_rec.h"
 #include "utc.h"
+
+#if NOMX_FETCH	/* the collector's side: not on a router (board/router.h) */
 
 #define OUT_PATH 1024
 #define OUT_DEVS 64
@@ -609,3 +612,5 @@ fetch_out_deliver(const char *dev, const struct fetch_msg *m)
 	}
 	return r < 0 ? -1 : out_state_set(dev, m->seq);
 }
+
+#endif

@@ -18,9 +18,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../config.h"
 #include "crc32c.h"
 #include "fetch_stream.h"
 #include "fmt.h"
+
+#if NOMX_FETCH	/* the collector's side: not on a router (board/router.h) */
 
 void
 fetch_stream_reset(struct fetch_session *fs)
@@ -177,3 +180,5 @@ fetch_stream_line(struct fetch_session *fs, const char *line, size_t len)
 	}
 	return 0;
 }
+
+#endif

@@ -10,7 +10,6 @@
  * hostname and the IP literal in subjectAltName, not a CA, for TLS
  * servers, signed with ECDSA-SHA256.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,7 +21,9 @@
 #include <bearssl.h>
 
 #include "../config.h"
+#include "clock.h"
 #include "fmt.h"
+#include "ip_parse.h"
 #include "keygen.h"
 #include "log.h"
 #include "passwd.h"
@@ -159,18 +160,17 @@ der_ext_end(struct der *d, size_t m, size_t octets)
 static void
 der_extensions(struct der *d)
 {
-	struct in_addr ip;
-	struct in6_addr ip6;
+	unsigned char ip[4], ip6[16];
 	size_t ctx = der_open(d, 0xa3), seq = der_open(d, 0x30), ext, oct, in;
 
 	ext = der_ext_begin(d, oid_subject_alt_name, sizeof(oid_subject_alt_name), 0, &oct);
 	in = der_open(d, 0x30);
 	der_prim(d, 0x82, NOMX_HOSTNAME, sizeof(NOMX_HOSTNAME) - 1);	/* dNSName */
-	if (inet_pton(AF_INET, NOMX_STATIC_IP, &ip) == 1) {
-		der_prim(d, 0x87, &ip, 4);				/* iPAddress */
+	if (ip4_parse(NOMX_STATIC_IP, ip)) {
+		der_prim(d, 0x87, ip, 4);				/* iPAddress */
 	}
-	if (inet_pton(AF_INET6, NOMX_STATIC_IP6, &ip6) == 1) {
-		der_prim(d, 0x87, &ip6, 16);				/* iPAddress */
+	if (ip6_parse(NOMX_STATIC_IP6, ip6)) {
+		der_prim(d, 0x87, ip6, 16);				/* iPAddress */
 	}
 	der_close(d, in);
 	der_ext_end(d, ext, oct);
@@ -320,7 +320,7 @@ keygen_main(const char *spooldir, int argc, char **argv)
 	struct passwd_ids ids, *pw = NULL;
 	size_t dlen, clen, plen;
 	int force = argc == 1 && strcmp(argv[0], "-f") == 0;
-	time_t now = time(NULL);
+	time_t now = clock_wall_s();
 	struct stat st;
 
 	if (argc > 1 || (argc == 1 && !force)) {

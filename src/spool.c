@@ -28,15 +28,6 @@
 #include "spool_dir.h"
 #include "spool_scan.h"
 
-static uint64_t
-spool_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Recover one segment: count its records, cut a torn tail if it is the
  * active (last) one.  Returns its size after recovery, or -1 to skip. */
 static int64_t
@@ -335,7 +326,7 @@ spool_new_segment(struct spool *sp)
 		}
 	}
 	spool_seg_name(sp->next_seq, name, sizeof(name));
-	spool_seg_put_hdr(sp->next_seq, spool_now_ms(), hdr);
+	spool_seg_put_hdr(sp->next_seq, clock_wall_ms(), hdr);
 	fd = openat(sp->dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		log_warn("spool: cannot create %s", name);
@@ -382,7 +373,7 @@ spool_append(struct spool *sp, const struct spool_msg *m, uint64_t *seq)
 		}
 	}
 	r.seq = sp->next_seq;
-	r.t_ms = spool_now_ms();
+	r.t_ms = clock_wall_ms();
 	iov[niov++] = (struct iovec){ hdr, sizeof(hdr) };
 	iov[niov++] = (struct iovec){ (void *)m->env, m->env_len };
 	iov[niov++] = (struct iovec){ (void *)m->received, m->received_len };

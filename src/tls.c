@@ -3,8 +3,8 @@
  * The BearSSL server profile, configured piece by piece so that only
  * what it names is linked: TLS 1.2 (1.0 with NOMX_TLS_LEGACY), ECDHE on
  * X25519 (NOMX_TLS_X25519) and P-256, ECDSA P-256 certificates (RSA
- * with NOMX_TLS_RSA), ChaCha20-Poly1305 and AES-GCM; AES-CBC only with
- * NOMX_TLS_LEGACY; session resumption by ID (NOMX_TLS_SESSION_CACHE).
+ * with NOMX_TLS_RSA), ChaCha20-Poly1305 and AES-GCM (AES-256 only with
+ * NOMX_TLS_SHA384); AES-CBC only with NOMX_TLS_LEGACY; session resumption by ID (NOMX_TLS_SESSION_CACHE).
  * BearSSL has no RC4/3DES here, no compression, and renegotiation is
  * refused.
  *
@@ -56,11 +56,15 @@ static br_ssl_session_cache_lru tls_cache;
 static const uint16_t tls_suites[] = {
 	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
 	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+#if NOMX_TLS_SHA384
 	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+#endif
 #if NOMX_TLS_RSA
 	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+#if NOMX_TLS_SHA384
 	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+#endif
 #endif
 #if NOMX_TLS_LEGACY
 	BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
@@ -137,9 +141,11 @@ tls_configure(struct tls *t)
 	br_ssl_engine_set_versions(e, NOMX_TLS_LEGACY ? BR_TLS10 : BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_suites(e, tls_suites, sizeof(tls_suites) / sizeof(tls_suites[0]));
 	br_ssl_engine_set_hash(e, br_sha256_ID, &br_sha256_vtable);
-	br_ssl_engine_set_hash(e, br_sha384_ID, &br_sha384_vtable);
 	br_ssl_engine_set_prf_sha256(e, &br_tls12_sha256_prf);
+#if NOMX_TLS_SHA384
+	br_ssl_engine_set_hash(e, br_sha384_ID, &br_sha384_vtable);
 	br_ssl_engine_set_prf_sha384(e, &br_tls12_sha384_prf);
+#endif
 	br_ssl_engine_set_default_chapol(e);
 	br_ssl_engine_set_default_aes_gcm(e);
 #if NOMX_TLS_LEGACY

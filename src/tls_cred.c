@@ -221,35 +221,58 @@ cred_take_key(struct cred_read *r)
 #endif
 }
 
-/* The leaf certificate must carry the public half of our key. */
+/* The start of a P-256 public key's SubjectPublicKeyInfo in DER (RFC
+ * 5480): SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING
+ * of 66 bytes (no unused bits, then the 65-byte point) }. */
+static const unsigned char cred_p256_spki[] = {
+	0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+};
+
+/* The leaf certificate must carry the public half of our key.  An EC
+ * key's whole SubjectPublicKeyInfo is looked for in the certificate's
+ * bytes rather than the certificate decoded: the same mistakes are
+ * caught (another key's certificate, a file that is no certificate),
+ * and BearSSL's X.509 decoder, 3 KB of a mipsel binary, stays out. */
 static const char *
 cred_check_match(struct tls_cred *c)
 {
-	br_x509_decoder_context xd;
-	const br_x509_pkey *pk;
-
-	br_x509_decoder_init(&xd, NULL, NULL);
-	br_x509_decoder_push(&xd, c->chain[0].data, c->chain[0].data_len);
-	pk = br_x509_decoder_get_pkey(&xd);
-	if (pk == NULL || br_x509_decoder_last_error(&xd) != 0) {
-		return "first certificate not understood";
-	}
 	if (!c->rsa) {
-		unsigned char pub[BR_EC_KBUF_PUB_MAX_SIZE];
+		unsigned char spki[sizeof(cred_p256_spki) + BR_EC_KBUF_PUB_MAX_SIZE];
 		br_ec_public_key mine;
-		size_t n = br_ec_compute_pub(&br_ec_p256_m31, &mine, pub, &c->ec);
-		if (pk->key_type != BR_KEYTYPE_EC || n == 0 || pk->key.ec.qlen != n ||
-		    memcmp(pk->key.ec.q, pub, n) != 0) {
-			return "key does not match the first certificate";
+		const unsigned char *der = c->chain[0].data;
+		size_t len = c->chain[0].data_len;
+		size_t n = br_ec_compute_pub(&br_ec_p256_m31, &mine, spki + sizeof(cred_p256_spki),
+		    &c->ec);
+
+		if (n == 65) {
+			memcpy(spki, cred_p256_spki, sizeof(cred_p256_spki));
+			n += sizeof(cred_p256_spki);
+			for (size_t i = 0; i + n <= len; i++) {
+				if (memcmp(der + i, spki, n) == 0) {
+					return NULL;
+				}
+			}
 		}
-		return NULL;
+		return "key does not match the first certificate";
 	}
 #if NOMX_TLS_RSA
 	{
 		static unsigned char mod[512];
+		br_x509_decoder_context xd;
+		const br_x509_pkey *pk;
 		size_t n = br_rsa_i31_compute_modulus(mod, &c->rsa_key);
-		const unsigned char *m = pk->key.rsa.n;
-		size_t mlen = pk->key.rsa.nlen;
+		const unsigned char *m;
+		size_t mlen;
+
+		br_x509_decoder_init(&xd, NULL, NULL);
+		br_x509_decoder_push(&xd, c->chain[0].data, c->chain[0].data_len);
+		pk = br_x509_decoder_get_pkey(&xd);
+		if (pk == NULL || br_x509_decoder_last_error(&xd) != 0) {
+			return "first certificate not understood";
+		}
+		m = pk->key.rsa.n;
+		mlen = pk->key.rsa.nlen;
 		while (mlen > 0 && *m == 0) {
 			m++, mlen--;
 		}

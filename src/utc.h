@@ -11,8 +11,8 @@
 #include <time.h>
 
 /* Format t into buf like strftime, for the conversions %a %b %d %e %H
- * %M %S %Y %y %m and %% (years 1900 to 9999).  Returns the length, 0
- * if buf is too small. */
+ * %M %S %Y %y %m and %% (years 1900 to 9999).  Returns the length; 0,
+ * with buf empty, if buf is too small or t outside those years. */
 size_t utc_format(char *buf, size_t len, const char *fmt, time_t t);
 
 #endif

@@ -2,13 +2,16 @@
 /*
  * libFuzzer target: the RFC 5321 path parser and the accept tables.
  * Invariant: whatever is accepted as a recipient is one of ours (our
- * hostname or literal, or postmaster), never a relay.
+ * hostname or literal, or postmaster), never a relay.  And the IP
+ * literal parsers agree with the C library's inet_pton on every input.
  */
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
 #include "addr.h"
+#include "ip_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,11 +38,36 @@ our_literal(const char *p)
 	return *p == '\0';
 }
 
+/* ip4_parse and ip6_parse against inet_pton: the same verdict, the same
+ * bytes. */
+static void
+same_as_inet_pton(const uint8_t *data, size_t size)
+{
+	char text[64];
+	unsigned char mine[16], libc[16];
+
+	if (size >= sizeof(text)) {
+		return;
+	}
+	memcpy(text, data, size);
+	text[size] = '\0';
+	int ok = ip6_parse(text, mine);
+	if (ok != (inet_pton(AF_INET6, text, libc) == 1) || (ok && memcmp(mine, libc, 16) != 0)) {
+		__builtin_trap();
+	}
+	ok = ip4_parse(text, mine);
+	if (ok != (inet_pton(AF_INET, text, libc) == 1) || (ok && memcmp(mine, libc, 4) != 0)) {
+		__builtin_trap();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct addr_path path;
 	size_t used = 0;
+
+	same_as_inet_pton(data, size);
 
 	for (int utf8 = 0; utf8 < 2; utf8++) {
 		addr_parse((const char *)data, size, utf8, &used, &path);

@@ -289,6 +289,27 @@ def test_usage_and_start_errors():
     s.stop()
 
 
+def test_options_are_read_as_getopt_reads_them():
+    """main.c's own option parser (getopt's 4 KB are not on the router):
+    arguments attached or apart, flags in a cluster, "--", and every
+    malformed command line a usage error (100), never a run."""
+    s = Server().start()
+    s.stop()
+    want = subprocess.run(nomx_cmd("-s", s.spool, "spool", "status"), capture_output=True,
+                          text=True, timeout=20)
+    assert want.returncode == 0 and want.stdout, want.stderr
+    for argv in (["-s" + s.spool, "spool", "status"],
+                 ["-fs", s.spool, "spool", "status"],
+                 ["-fis" + s.spool, "spool", "status"],
+                 ["-p", "2525", "-P0", "-s", s.spool, "--", "spool", "status"]):
+        r = subprocess.run(nomx_cmd(*argv), capture_output=True, text=True, timeout=20)
+        assert (r.returncode, r.stdout) == (0, want.stdout), (argv, r.returncode, r.stderr)
+    for argv in (["-s"], ["-f", "-p"], ["-fz"], ["-:"], ["-", "spool"], ["--", "-s", s.spool],
+                 ["-p", "0"], ["-P", "x"], ["-l", "127.0.0.1", "-l", "::1", "-l", "::1"]):
+        r = subprocess.run(nomx_cmd(*argv), capture_output=True, text=True, timeout=20)
+        assert r.returncode == 100 and "usage" in r.stderr, (argv, r.returncode, r.stderr)
+
+
 def test_make_run_readme_command():
     """The README's first command, and then the line it tells a newcomer
     to try (swaks with STARTTLS), exactly as printed."""

@@ -1,9 +1,13 @@
 # SPDX-License-Identifier: ISC
 """The smoke test every board runs under qemu-user in CI (the full suite
 runs on the host and on mipsel): start, deliver one message with a real
-client, read it back with the device's own `nomx spool cat`."""
+client, read it back with the device's own `nomx spool cat`, dated by
+the board's wall clock."""
+import calendar
+import email.utils
 import smtplib
 import subprocess
+import time
 
 from harness import Server, nomx_cmd, stored_body
 
@@ -21,3 +25,11 @@ def test_smoke_start_deliver_read_back():
         rp, received, rest = stored_body(raw)
         assert rp == "ups@ups.example" and "from ups.example" in received, (rp, received)
         assert rest == body, rest
+        # The wall clock (clock.c: the system call itself, 64-bit seconds
+        # on the 32-bit boards) dates the record and the Received: line.
+        now = time.time()
+        ls = subprocess.run(nomx_cmd("-s", s.spool, "spool", "ls"), capture_output=True,
+                            check=True, text=True).stdout
+        when = calendar.timegm(time.strptime(ls.split()[1], "%Y-%m-%dT%H:%M:%SZ"))
+        date = email.utils.parsedate_to_datetime(received.rsplit(";", 1)[1].strip())
+        assert abs(when - now) < 300 and abs(date.timestamp() - now) < 300, (ls, received)

@@ -71,6 +71,22 @@ def send(port, msg, mode="plain"):
             c.close()
 
 
+def tls12_suite_taken(port, suite):
+    """Whether nomx completes a TLS 1.2 handshake offered only suite."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers(suite)
+    try:
+        with smtplib.SMTP_SSL("127.0.0.1", port, timeout=60, context=ctx) as c:
+            assert c.sock.cipher()[0] == suite, c.sock.cipher()
+            c.noop()
+        return True
+    except ssl.SSLError:
+        return False
+
+
 def fetch(pty, md, state, timeout=300):
     return subprocess.run(harness.nomx_cmd("fetch", "--serial", pty, "--baud", "115200",
                                            "--remote", REMOTE, "--maildir", md, "--state", state),
@@ -135,6 +151,14 @@ def test_router_boots_nomx_from_its_init_script():
         _, ls = r.sh("nomx -s /var/spool/nomx spool ls")
         assert len(ls.strip().splitlines()) == 3 * len(sizes), ls
         r.sh("nomx -s /var/spool/nomx spool fsck")
+        # The router build's suites are board/router.h's, not the
+        # host's: AES-256-GCM only where it turns SHA-384 on.
+        router_h = open(os.path.join(vm.HERE, "..", "..", "board", "router.h")).read()
+        sha384 = re.search(r"^#define NOMX_TLS_SHA384 1", router_h, re.M) is not None
+        for suite, offered in (("ECDHE-ECDSA-CHACHA20-POLY1305", True),
+                               ("ECDHE-ECDSA-AES128-GCM-SHA256", True),
+                               ("ECDHE-ECDSA-AES256-GCM-SHA384", sha384)):
+            assert tls12_suite_taken(r.tls_port, suite) == offered, suite
 
 
 def test_fetch_over_the_routers_uart():

@@ -167,6 +167,12 @@ conn_tls_pump(struct conn *c, int64_t now)
 	}
 	if (c->s.tls_info[0] == '\0' && tls_established(c->tls)) {
 		char info[sizeof(c->s.tls_info)];
+		int one = 1;
+		/* Acknowledge the client's last flight now.  In a resumed
+		 * handshake the client's Finished comes last, and a client
+		 * with Nagle on holds its next command until it is
+		 * acknowledged: 40 ms of delayed ACK on every resumption. */
+		setsockopt(c->rfd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 		tls_describe(c->tls, info, sizeof(info));
 		smtp_tls_established(&c->s, info);
 		log_info("session=%u client=%s tls %s", c->s.id, c->s.client_ip, c->s.tls_info);

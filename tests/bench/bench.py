@@ -382,6 +382,75 @@ def handshakes(server, port, reuse=False, seconds=5):
     return n / t, 1000 * cpu / n if n else None
 
 
+def smtp_reply(f):
+    """One SMTP reply (all its lines) from a file object."""
+    while True:
+        line = f.readline()
+        if len(line) < 4 or line[3:4] != b"-":
+            return line
+
+
+def starttls_handshakes(server, count=200, reuse=False):
+    """STARTTLS on the plain port, count times, with Python's ssl (each
+    server's best TLS version): (per second, server CPU ms per
+    handshake, how many were resumed).  reuse: every connection offers
+    the session of the first."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    session, resumed = None, 0
+
+    def once(offer):
+        s = socket.create_connection(("127.0.0.1", server.port))
+        # Or the client's Nagle holds its EHLO behind its Finished for the
+        # server's delayed ACK, 40 ms a resumed connection.
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        f = s.makefile("rb")
+        smtp_reply(f)
+        s.sendall(b"EHLO bench.example\r\n")
+        smtp_reply(f)
+        s.sendall(b"STARTTLS\r\n")
+        smtp_reply(f)
+        t = ctx.wrap_socket(s, session=offer)
+        tf = t.makefile("rb")
+        t.sendall(b"EHLO bench.example\r\n")
+        smtp_reply(tf)      # a TLS 1.3 server's ticket has arrived by now
+        t.sendall(b"QUIT\r\n")
+        smtp_reply(tf)
+        got = (t.session, t.session_reused)
+        t.close()
+        return got
+
+    if reuse:
+        session = once(None)[0]
+    c0, t0 = tree_cpu_s(server.pid), time.time()
+    for _ in range(count):
+        resumed += once(session)[1]
+    took, cpu = time.time() - t0, tree_cpu_s(server.pid) - c0
+    return count / took, 1000 * cpu / count, resumed
+
+
+def message_cpu(server, tls, size=65536, count=50):
+    """Server CPU ms per message of size bytes, count of them through one
+    session, over SMTPS or plain SMTP (Postfix's deliveries waited for
+    and counted)."""
+    import smtplib
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    body = b"Subject: bench\r\n\r\n" + (b"x" * 76 + b"\r\n") * (size // 78)
+    before = server.delivered() if isinstance(server, Postfix) else 0
+    c0 = tree_cpu_s(server.pid)
+    if tls:
+        c = smtplib.SMTP_SSL("127.0.0.1", server.tls_port, context=ctx, timeout=60)
+    else:
+        c = smtplib.SMTP("127.0.0.1", server.port, timeout=60)
+    with c:
+        for _ in range(count):
+            c.sendmail("ups@example.com", ["alice@mail.example.com"], body)
+    if isinstance(server, Postfix):
+        server.drain(before + count)
+    return 1000 * (tree_cpu_s(server.pid) - c0) / count
+
+
 def idle_rss(server, n=16, tls=0):
     socks = []
     for i in range(n):
@@ -489,6 +558,12 @@ def main():
                 e["tls_handshakes_per_s"], e["tls_cpu_ms_full"] = handshakes(s, s.tls_port)
                 e["tls_resumed_per_s"], e["tls_cpu_ms_resumed"] = handshakes(s, s.tls_port,
                                                                              reuse=True)
+                (e["starttls_per_s"], e["starttls_cpu_ms_full"],
+                 _) = starttls_handshakes(s)
+                (e["starttls_resumed_per_s"], e["starttls_cpu_ms_resumed"],
+                 e["starttls_resumed_of_200"]) = starttls_handshakes(s, reuse=True)
+                e["cpu_ms_64k_smtps"] = message_cpu(s, tls=True)
+                e["cpu_ms_64k_plain"] = message_cpu(s, tls=False)
     finally:
         for s in servers:
             try:
@@ -537,13 +612,33 @@ def report(res, extra, servers, took):
                        ("tls_handshakes_per_s", "TLS full handshakes/s (EC P-256, s_time)"),
                        ("tls_cpu_ms_full", "server CPU per full handshake (ms)"),
                        ("tls_resumed_per_s", "TLS resumed handshakes/s (s_time -reuse)"),
-                       ("tls_cpu_ms_resumed", "server CPU per resumed handshake (ms)")):
+                       ("tls_cpu_ms_resumed", "server CPU per resumed handshake (ms)"),
+                       ("starttls_per_s", "STARTTLS full handshakes/s (Python ssl, 200)"),
+                       ("starttls_cpu_ms_full", "server CPU per STARTTLS connection, full (ms)"),
+                       ("starttls_resumed_per_s", "STARTTLS resuming handshakes/s"),
+                       ("starttls_resumed_of_200", "of them resumed (of 200)"),
+                       ("starttls_cpu_ms_resumed", "server CPU per STARTTLS connection, "
+                        "resuming (ms)"),
+                       ("cpu_ms_64k_smtps", "server CPU per 64 KiB message over SMTPS, one "
+                        "session (ms)"),
+                       ("cpu_ms_64k_plain", "server CPU per 64 KiB message over plain SMTP, "
+                        "one session (ms)")):
         row = [label]
         for n in names:
             v = extra.get(n, {}).get(key)
-            row.append("-" if v is None else ("%.2f" % v if v < 10 else "%.0f" % v))
+            row.append("-" if v is None else str(v) if isinstance(v, int) else
+                       "%.2f" % v if v < 10 else "%.0f" % v)
         lines.append("| " + " | ".join(row) + " |")
     e, z = extra["nomx"], extra["sizes"]
+    p = extra.get("Postfix", {})
+    if p.get("tls_cpu_ms_full") and p.get("starttls_cpu_ms_full"):
+        lines += ["", "Server CPU per full handshake, nomx/Postfix: SMTPS %.2f×, STARTTLS "
+                  "connection %.2f×.  nomx's resumed handshake costs %.2f of a full one "
+                  "(SMTPS), its resuming STARTTLS connection %.2f of a full one." % (
+                      e["tls_cpu_ms_full"] / p["tls_cpu_ms_full"],
+                      e["starttls_cpu_ms_full"] / p["starttls_cpu_ms_full"],
+                      e["tls_cpu_ms_resumed"] / e["tls_cpu_ms_full"],
+                      e["starttls_cpu_ms_resumed"] / e["starttls_cpu_ms_full"])]
     ipm = e.get("instructions_per_msg")
     lines += ["", "nomx VmRSS on a fresh daemon: **%d KiB**; with 16 idle connections after "
               "EHLO: **%d KiB**; with 12 plain and 4 TLS sessions: **%d KiB**; at the peak of "

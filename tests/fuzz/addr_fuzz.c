@@ -15,14 +15,35 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* "[IPv6:...]" (the tag in any case) naming our ::1, by the C library's
+ * inet_pton: an oracle apart from nomx's own parser. */
+static int
+our_literal6(const char *p)
+{
+	static const unsigned char want[16] = { [15] = 1 };
+	unsigned char got[16];
+	char text[64];
+	size_t n = strlen(p);
+
+	if (n < 8 || n - 7 >= sizeof(text) || strncasecmp(p, "[IPv6:", 6) != 0 || p[n - 1] != ']') {
+		return 0;
+	}
+	memcpy(text, p + 6, n - 7);
+	text[n - 7] = '\0';
+	return inet_pton(AF_INET6, text, got) == 1 && memcmp(got, want, 16) == 0;
+}
+
 /* "[a.b.c.d]" with decimal parts (leading zeros allowed, RFC 5321 Snum)
- * equal to our literal 127.0.0.1? */
+ * equal to our literal 127.0.0.1, or our IPv6 literal ::1? */
 static int
 our_literal(const char *p)
 {
 	static const unsigned want[4] = { 127, 0, 0, 1 };
 	unsigned v;
 
+	if (our_literal6(p)) {
+		return 1;
+	}
 	if (*p++ != '[') {
 		return 0;
 	}

@@ -32,6 +32,7 @@
 #include "fault.h"
 #include "log.h"
 #include "message.h"
+#include "number.h"
 #include "peer.h"
 #include "smtp.h"
 #include "spool.h"
@@ -312,11 +313,11 @@ conn_stress_update(int64_t now)
 	} else if (conn_calm_since < 0) {
 		conn_calm_since = now;
 	} else if (now - conn_calm_since >= NOMX_STRESS_TIMEOUT * 1000LL) {
-		/* Unsigned: a signed 64-bit division is another kilobyte of
-		 * libgcc on 32-bit MIPS. */
+		uint64_t s = (uint64_t)(now - conn_stress_since);
+		number_div(&s, 1000);
 		log_info("stress ends after %llu s: at most %zu of %d slots in use, %u sessions "
-		    "closed for new clients", (unsigned long long)(now - conn_stress_since) / 1000,
-		    conn_stress_peak, NOMX_MAX_CONN, conn_evicted);
+		    "closed for new clients", (unsigned long long)s, conn_stress_peak, NOMX_MAX_CONN,
+		    conn_evicted);
 		conn_stressed = 0;
 	}
 	if (used > conn_stress_peak) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 #include "fmt.h"
+#include "number.h"
 
 #include <errno.h>
 #include <string.h>
@@ -86,13 +87,12 @@ sink_field(struct sink *s, const char *sign, const char *text, size_t len, size_
 
 /* Digits of v in base (8, 10, 16) at the end of buf[24]; their start. */
 static char *
-digits(char *end, unsigned long long v, unsigned base, int upper)
+digits(char *end, uint64_t v, unsigned base, int upper)
 {
 	const char *set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 
 	do {
-		*--end = set[v % base];
-		v /= base;
+		*--end = set[number_div(&v, base)];
 	} while (v != 0);
 	return end;
 }

@@ -14,10 +14,9 @@ number_parse(const char *s, unsigned base, uint64_t *v, const char **end)
 		if (d >= base) {
 			break;
 		}
-		if (n > (UINT64_MAX - d) / base) {
+		if (__builtin_mul_overflow(n, (uint64_t)base, &n) || __builtin_add_overflow(n, d, &n)) {
 			return -1;
 		}
-		n = n * base + d;
 	}
 	*v = n;
 	*end = p;

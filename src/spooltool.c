@@ -73,9 +73,11 @@ spooltool_ls_line(const struct spool_rec *r, const unsigned char *env)
 	char when[32];
 	const char *v;
 	size_t n, off = 0;
+	uint64_t t = r->t_ms;
 	int type;
 
-	utc_format(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", (time_t)(r->t_ms / 1000));
+	number_div(&t, 1000);
+	utc_format(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", (time_t)t);
 	tool_env_first(env, r->env_len, SPOOL_ENV_FROM, &v, &n);
 	fmt_out("%llu %s %u <%.*s>", (unsigned long long)r->seq, when, r->body_len, (int)n, v);
 	while (spool_env_next(env, r->env_len, &off, &type, &v, &n) == 1) {
@@ -143,6 +145,20 @@ tool_status_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned cha
 	return 0;
 }
 
+/* part of whole in percent, rounded; whole > 0.  Both are halved until
+ * whole is below 2^24 for number_div: exact enough for a percentage. */
+static uint64_t
+tool_percent(uint64_t part, uint64_t whole)
+{
+	part *= 100;
+	for (; whole >= 1u << 24; whole >>= 1) {
+		part >>= 1;
+	}
+	part += whole / 2;
+	number_div(&part, (uint32_t)whole);
+	return part;
+}
+
 static int
 tool_status(int dirfd)
 {
@@ -171,7 +187,8 @@ tool_status(int dirfd)
 		return NOMX_EXIT_SYSTEM;
 	}
 	if (ctx.unacked > 0) {
-		utc_format(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", (time_t)(ctx.oldest_ms / 1000));
+		number_div(&ctx.oldest_ms, 1000);
+		utc_format(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", (time_t)ctx.oldest_ms);
 	}
 	fmt_out("device      %s\n"
 	    "segments    %zu, %llu bytes (quota %llu, %llu%%)\n"
@@ -180,7 +197,7 @@ tool_status(int dirfd)
 	    "acked       %llu\n"
 	    "last        %llu\n",
 	    dev, n, (unsigned long long)bytes, (unsigned long long)NOMX_QUOTA_BYTES,
-	    (unsigned long long)((bytes * 100 + NOMX_QUOTA_BYTES / 2) / NOMX_QUOTA_BYTES),
+	    (unsigned long long)tool_percent(bytes, NOMX_QUOTA_BYTES),
 	    (unsigned long long)ctx.msgs,
 	    (unsigned long long)ctx.unacked, (unsigned long long)NOMX_QUOTA_MSGS, when,
 	    (unsigned long long)ack.acked, (unsigned long long)(ctx.last > ack.acked ? ctx.last :

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "number.h"
 #include "utc.h"
 
 /* v in decimal, at least width digits, padded with pad; into part. */
@@ -46,11 +47,12 @@ utc_split(time_t t, struct tm *tm)
 		return -1;
 	}
 	uint64_t s = (uint64_t)t + UTC_1601;
+	uint32_t sec = number_div(&s, 86400);
 
-	if (s / 86400 > 4000000) {	/* beyond 9999, and days stay in 32 bits */
+	if (s > 4000000) {	/* beyond 9999, and days stay in 32 bits */
 		return -1;
 	}
-	uint32_t days = (uint32_t)(s / 86400), sec = (uint32_t)(s - (uint64_t)days * 86400);
+	uint32_t days = (uint32_t)s;
 	uint32_t z = days + UTC_MARCH_0_TO_1601;
 	uint32_t era = z / 146097, doe = z - era * 146097;
 	uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;

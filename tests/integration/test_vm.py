@@ -305,7 +305,11 @@ def one_cut(r, f, cut, rnd):
     seqs = stored_seqs(r)
     assert len(seqs) == len(set(seqs)), "a sequence number listed twice"
     lost = {f.seq_of[t] for t in f.acked - f.delivered} - set(seqs)
-    assert not lost, "cut %d: answered 250, gone: %s" % (cut, sorted(lost)[:10])
+    if lost:
+        # What the flash holds now, for whoever reads the failure.
+        _, seen = r.sh("ls -l /var/spool/nomx/seg; nomx -s /var/spool/nomx spool fsck; "
+                       "grep -E 'recover|segment|spool|fail' /var/log/messages | tail -25", check=False)
+        raise AssertionError("cut %d: answered 250, gone: %s\n%s" % (cut, sorted(lost)[:10], seen))
     # Now and then, and at the end, the collector fetches: every message
     # answered 250 so far arrives once and whole.
     if cut % 10 == 9 or cut == CUTS - 1:

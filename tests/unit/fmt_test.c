@@ -5,8 +5,10 @@
  * short by every small buffer; its standard output buffer through a
  * pipe and into a full device; the IPv6 text (peer.c) against
  * inet_ntop; and its reverse, the strict number parser (number.c),
- * against strtoull.
+ * against strtoull; and number_div's 32-bit way, here as on the 32-bit
+ * boards, against the compiler's division.
  */
+#define NUMBER_DIV_32 1
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -264,6 +266,29 @@ numbers(void)
 	}
 }
 
+static void
+division_in_32_bits(void)
+{
+	static const uint32_t divisors[] = { 1, 2, 7, 8, 10, 16, 1000, 86400, 65536, 65537,
+	    (1u << 24) - 1 };
+	static const uint64_t edges[] = { 0, 1, 9, 10, 999, 1000, UINT32_MAX, 1ULL << 32,
+	    UINT64_MAX, UINT64_MAX - 1, 86400ULL * 4000000 };
+
+	srand(24);
+	for (int i = 0; i < 200000; i++) {
+		uint32_t d = divisors[i % (sizeof(divisors) / sizeof(divisors[0]))];
+		uint64_t n = i < 11 * 11 ? edges[i / 11] : ((uint64_t)rand() << 42 ^
+		    (uint64_t)rand() << 21 ^ (uint64_t)rand()) >> rand() % 64;
+		uint64_t q = n;
+		uint32_t r = number_div(&q, d);
+		CHECK(q == n / d && r == n % d, "%llu / %u: %llu rest %u", (unsigned long long)n, d,
+		    (unsigned long long)q, r);
+		if (check_failed_case) {
+			return;
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -274,6 +299,7 @@ main(int argc, char **argv)
 		{ "write_error_is_kept", write_error_is_kept },
 		{ "ipv6_text", ipv6_text },
 		{ "numbers", numbers },
+		{ "division_in_32_bits", division_in_32_bits },
 	};
 	return check_run(cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
 }

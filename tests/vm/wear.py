@@ -61,6 +61,8 @@ def nomx_run(r, size, conc, n):
     for t in threads:
         t.join()
     if errors:
+        # What the router was doing: its processes and nomx's last words.
+        print(r.sh("ps; logread | tail -30; dmesg | tail -10", check=False, timeout=120)[1])
         raise SystemExit("wear: sending failed: %r" % errors[0])
     return wear(r)
 

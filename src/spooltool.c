@@ -145,18 +145,18 @@ tool_status_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned cha
 	return 0;
 }
 
-/* part of whole in percent, rounded; whole > 0.  Both are halved until
- * whole is below 2^24 for number_div: exact enough for a percentage. */
+/* part of whole in percent, rounded; whole > 0.  By subtraction, not
+ * a 64-bit division (number.h): a spool holds about its quota, so the
+ * loop runs about a hundred times. */
 static uint64_t
 tool_percent(uint64_t part, uint64_t whole)
 {
-	part *= 100;
-	for (; whole >= 1u << 24; whole >>= 1) {
-		part >>= 1;
+	uint64_t x = part * 100 + whole / 2, p = 0;
+
+	for (; x >= whole; x -= whole) {
+		p++;
 	}
-	part += whole / 2;
-	number_div(&part, (uint32_t)whole);
-	return part;
+	return p;
 }
 
 static int

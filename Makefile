@@ -11,7 +11,7 @@
 #   make bench              nomx next to Postfix and smtp-sink (tests/bench/RESULTS.md)
 #   make vm                 the emulated router: Debian's MIPS kernel, BusyBox,
 #                           nomx on flash (README "Try it on an emulated router";
-#                           make vm-wear, make vm-powercut CUTS=N)
+#                           make vm-wear, make vm-powercut FS=ubifs|jffs2 CUTS=N)
 #   make sizes              flash and static RAM of every board, with and
 #                           without TLS, and what each part costs
 #   make install DESTDIR=   binary, man page, init files (INIT=systemd|openwrt|busybox)
@@ -357,7 +357,7 @@ bench: test-deps $(BUILD)/nomx $(BENCH_BIN) $(SMTP_SOURCE)
 # the terminal (CONSOLE=pty puts it on a pseudo-terminal, for `nomx
 # fetch --serial`); FS=jffs2 puts JFFS2 on the flash instead of UBIFS.
 VM := $(TOP)/build/vm
-VM_TOOLS := $(VM)/tools/ubimkvol $(VM)/tools/maildir-writer
+VM_TOOLS := $(VM)/tools/ubimkvol $(VM)/tools/mtdraw $(VM)/tools/maildir-writer
 CONSOLE ?= stdio
 FS ?= ubifs
 
@@ -375,6 +375,7 @@ $(VM)/nomx: $(BUILD)/nomx
 	$(STRIP) -o $@ $<
 
 $(VM)/tools/ubimkvol: board/vm/ubimkvol.c | deps
+$(VM)/tools/mtdraw: board/vm/mtdraw.c | deps
 $(VM)/tools/maildir-writer: tests/vm/maildir_writer.c | deps
 $(VM_TOOLS):
 	@mkdir -p $(@D)
@@ -396,14 +397,14 @@ vm: vm-image
 vm-wear: test-deps vm-image $(DEVBUILD)/nomx
 	VM=$(VM) NOMX=$(DEVBUILD)/nomx python3 tests/vm/wear.py
 
-# More power cuts than the suite's 20 (UBIFS: the one filesystem here
-# with a faithful cut, tests/README.md "On the emulated router"); SEED= varies them.
+# More power cuts than the suite's 20 (FS=ubifs or jffs2: how each is
+# cut, tests/README.md "On the emulated router"); SEED= varies them.
 CUTS ?= 200
 SEED ?= 11
 vm-powercut: test-deps vm-image $(DEVBUILD)/nomx
-	@[ "$(FS)" = ubifs ] || { echo "nomx: power cuts need FS=ubifs (tests/README.md: On the emulated router)"; exit 1; }
+	@case "$(FS)" in ubifs|jffs2) ;; *) echo "nomx: power cuts need FS=ubifs or FS=jffs2"; exit 1;; esac
 	VM=$(VM) VM_CUTS=$(CUTS) VM_SEED=$(SEED) NOMX=$(DEVBUILD)/nomx TEST_TMP=$$(mktemp -d) \
-		python3 tests/integration/run.py test_vm.test_power_cuts
+		python3 tests/integration/run.py test_vm.test_power_cuts_on_$(FS)
 
 # ---- install and packages ----
 
@@ -462,7 +463,7 @@ sizes:
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--std=c11 --inline-suppr -D__linux__ -D"noreturn=__attribute__((noreturn))" \
-		-Isrc src tests/unit
+		-Isrc src tests/unit board/vm tests/vm
 
 # Everything the build made, for every board: the builds, the test,
 # fuzz and bench folders, the emulated router, and the fetched sources

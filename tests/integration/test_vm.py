@@ -5,11 +5,13 @@ board/busybox/S50nomx, its spool on UBIFS or JFFS2 over a simulated NAND
 chip.  Mail comes in from the host through qemu's port forwarding and
 goes out through `nomx fetch --serial` on the router's second UART.
 
-The power-cut test is the one the spool exists for: UBI's own power-cut
-emulation stops every write of the chip at a random moment while four
-clients send, then the flash is attached and mounted again as after a
-reboot, and what the real binary gives back must be every message it
-answered 250 to, once and whole, and nothing a client did not send."""
+The power-cut tests are the ones the spool exists for.  On UBIFS, UBI's
+own power-cut emulation stops every write of the chip at a random moment
+while four clients send; on JFFS2, a recording of the chip's operations
+is replayed onto a fresh chip up to a random one, torn.  Then the flash
+is mounted again as after a reboot, and what the real binary gives back
+must be every message it answered 250 to, once and whole, and nothing a
+client did not send."""
 import base64
 import os
 import random
@@ -269,6 +271,25 @@ def _qemu_crashed(r):
     return rc is not None and rc < 0
 
 
+def on_fresh_routers(router, run, where):
+    """run(router()), with the UART as a pty.  If qemu itself crashes
+    (_qemu_crashed), run again on a fresh router with a fresh flash, at
+    most 3 times: the crashed one's messages were checked as listed
+    after each of its cuts, not fetched at the end.  What to add to the
+    summary line: where each crash came."""
+    crashes = []
+    while True:
+        with router(uart2="pty") as r:
+            try:
+                run(r)
+                return "; qemu crashed at " + ", ".join(crashes) if crashes else ""
+            except Exception:  # noqa: BLE001 (whatever a dead qemu breaks first)
+                if not _qemu_crashed(r) or len(crashes) >= 3:
+                    raise
+                crashes.append("%s (qemu status %d)" % (where(), r.proc.poll()))
+                print("# qemu crashed at %s; a fresh router takes the rest" % where())
+
+
 def one_cut(r, f, cut, rnd):
     """Senders, a power cut at a random moment, the reboot, the checks."""
     s = Senders(r.port, "c%d" % cut, sizes=(0, 100, 300, 1000))
@@ -338,30 +359,144 @@ def test_power_cuts_on_ubifs():
     with a fresh flash takes the remaining cuts, at most 3 times a run."""
     vm.need_vm()
     rnd = random.Random(int(os.environ.get("VM_SEED", "11")))
-    t0, cut, crashes, acked, sent = time.time(), 0, [], 0, 0
-    while True:
-        with vm.Router(uart2="pty") as r:
-            f = Flash()
-            try:
-                while cut < CUTS:
-                    one_cut(r, f, cut, rnd)
-                    cut += 1
-                seq = harness.queued_seq(send(r.port, message("after-the-cuts", 100)))
-                assert seq > f.top_seq, (seq, f.top_seq)
-                acked, sent = acked + len(f.acked), sent + len(f.sent)
-                break
-            except Exception:  # noqa: BLE001 (whatever a dead qemu breaks first)
-                if not _qemu_crashed(r) or len(crashes) >= 3:
-                    raise
-                crashes.append("cut %d (qemu status %d)" % (cut, r.proc.poll()))
-                # Its flash went with it: its messages were checked as
-                # listed after each of its cuts, not fetched at the end.
-                print("# qemu crashed at cut %d, its router had %d answered 250; a fresh "
-                      "router takes the rest" % (cut, len(f.acked)))
-    print("# %d cuts in %.0f s: %d answered 250 on the last router, all fetched once and whole; "
-          "%d sent%s" % (CUTS, time.time() - t0, acked, sent,
-                         "; qemu crashed at " + ", ".join(crashes) if crashes else ""))
+    t0, done = time.time(), {"cut": 0, "acked": 0, "sent": 0}
 
+    def run(r):
+        f = Flash()
+        while done["cut"] < CUTS:
+            one_cut(r, f, done["cut"], rnd)
+            done["cut"] += 1
+        seq = harness.queued_seq(send(r.port, message("after-the-cuts", 100)))
+        assert seq > f.top_seq, (seq, f.top_seq)
+        done["acked"], done["sent"] = len(f.acked), len(f.sent)
+    crashes = on_fresh_routers(vm.Router, run, lambda: "cut %d" % done["cut"])
+    print("# %d cuts in %.0f s: %d answered 250 on the last router, all fetched once and whole; "
+          "%d sent%s" % (CUTS, time.time() - t0, done["acked"], done["sent"], crashes))
+
+class Timeline:
+    """What the flash a JFFS2 replay carries on with has been through:
+    the messages answered 250 on it and not yet fetched (by seq), every
+    message any client sent, those it answered, those fetched."""
+
+    def __init__(self):
+        self.due, self.sent, self.acked, self.delivered = set(), {}, set(), set()
+        self.top_seq, self.recordings = 0, 0
+
+
+def record(r, t, rnd):
+    """Senders on the router while the chip's operations are recorded;
+    after each batch of 250s the test writes their seqs to the kernel's
+    log (`nomx-acked`), between the chip's program lines, so that every
+    message marked before the Kth program had all its pages within the
+    first K.  (the k a cut can be replayed after, programs, erases,
+    [(programs before the marker, seqs)], the senders)"""
+    t.recordings += 1
+    r.sh("sync; sleep 1; flash record start")
+    s = Senders(r.port, "j%d" % t.recordings, sizes=(0, 100, 300, 1000))
+    marked, end = set(), time.time() + rnd.uniform(1.0, 4.0)
+
+    def mark():
+        with s.lock:
+            new = sorted(q for tok, q in s.seq_of.items() if tok not in marked)
+            marked.update(s.seq_of)
+        for i in range(0, len(new), 100):
+            r.sh("echo 'nomx-acked %s' > /dev/kmsg" % " ".join(map(str, new[i:i + 100])))
+    try:
+        while time.time() < end:
+            mark()
+            time.sleep(0.2)
+    finally:
+        s.finish()
+    mark()
+    r.sh("killall -9 nomx")
+    _, out = r.sh("flash record stop")
+    m = re.search(r"^cuts ([\d ]+)\nprograms (\d+) erases (\d+)$", out, re.M)
+    assert m, out
+    t.sent.update(s.sent)
+    marks = [(int(line.split()[1]), [int(q) for q in line.split()[2:]])
+             for line in out.splitlines() if line.startswith("m ")]
+    cuts, programs, erases = [int(k) for k in m.group(1).split()], int(m.group(2)), int(m.group(3))
+    print("# recording %d: %d programs, %d erases, %d of the %d points to cut at exact, %d "
+          "answered 250" % (t.recordings, programs, erases, len(cuts), programs + 1, len(s.seq_of)))
+    return cuts, programs, erases, marks, s
+
+
+def replayed_cut(r, t, cut, k, torn, programs, marks):
+    """The chip as after its kth program with the next one torn, mounted
+    as after a reboot, nomx started by S50nomx: the checks of one cut."""
+    r.sh("flash replay %d %d" % (k, torn))
+    restart_nomx(r)
+    r.sh("nomx -s /var/spool/nomx spool fsck")
+    seqs = stored_seqs(r)
+    assert len(seqs) == len(set(seqs)), "a sequence number listed twice"
+    answered = {q for n, qs in marks if n <= k for q in qs}
+    lost = (t.due | answered) - set(seqs)
+    if lost:
+        _, seen = r.sh("ls -l /var/spool/nomx/seg; nomx -s /var/spool/nomx spool fsck; "
+                       "grep -E 'recover|segment|spool|fail' /var/log/messages | tail -25", check=False)
+        raise AssertionError("cut %d (after %d of %d programs, the next torn at byte %d): answered "
+                             "250, gone: %s\n%s" % (cut, k, programs, torn, sorted(lost)[:10], seen))
+    token = "after-cut-%d" % cut
+    t.sent[token] = message(token, 100)
+    seq = harness.queued_seq(send(r.port, t.sent[token]))
+    assert seq > max(answered | {t.top_seq}), "sequence number %d used again" % seq
+    print("# cut %d after %d of %d programs (the next torn at byte %d): %d answered 250 by "
+          "then, %d listed" % (cut, k, programs, torn, len(answered), len(seqs)))
+    return answered, token, seq
+
+
+def test_power_cuts_on_jffs2():
+    """CUTS power cuts (VM_CUTS) on JFFS2, by record and replay: nandsim
+    logs every page program while four clients send; the chip's pages
+    are saved at the start and at the end (board/vm/mtdraw.c).  A cut
+    after the kth program is a fresh chip with the start image, the
+    first k programs (and the erases among them) replayed, each page as
+    it ended, and the next program torn at a random byte (only at the k
+    where that is exact: `flash record`) (half the cuts
+    come right after a marker); JFFS2 mounts it, S50nomx starts nomx, and
+    every message whose 250 was marked in the kernel's log before the
+    (k+1)th program must be listed once, `spool fsck` clean, new mail a higher sequence
+    number.  Five cuts replay each recording; the last one's flash goes
+    on to the next recording, so cuts come on a flash that has been cut
+    before.  Every tenth cut and at the end the collector fetches over
+    the UART and gets every message answered 250 on that flash exactly
+    once and whole, and nothing no client sent."""
+    vm.need_vm()
+    rnd = random.Random(int(os.environ.get("VM_SEED", "11")))
+    t0, done = time.time(), {"cut": 0, "erased": 0}
+
+    def run(r):
+        t = Timeline()
+        while done["cut"] < CUTS:
+            cuts, programs, erases, marks, s = record(r, t, rnd)
+            at_marks = [n for n, _ in marks if n in cuts]
+            done["erased"] += erases
+            for _ in range(min(5, CUTS - done["cut"])):
+                # Half the cuts right after a batch of 250s was marked:
+                # where a spool that answered before its data reached
+                # the chip would lose it.
+                k = rnd.choice(at_marks) if at_marks and rnd.random() < 0.5 else rnd.choice(cuts)
+                answered, token, seq = replayed_cut(r, t, done["cut"], k, rnd.randint(1, 2111),
+                                                    programs, marks)
+                done["cut"] += 1
+            # The last cut's flash carries on, with what was answered on it.
+            tok_of = {q: tok for tok, q in s.seq_of.items()}
+            t.due |= answered | {seq}
+            t.acked |= {tok_of[q] for q in answered} | {token}
+            t.top_seq = seq
+            if done["cut"] % 10 == 0 or done["cut"] == CUTS:
+                md = os.path.join(r.dir, "Maildir")
+                res = fetch(r.uart2_pty, md, os.path.join(r.dir, "fetch.state"), timeout=900)
+                assert res.returncode == 0, "cut %d: fetch failed: %s" % (done["cut"], res.stderr)
+                t.delivered = set(check_fetched(md, t.sent, t.acked))
+                t.due = set()
+        done["t"] = t
+    crashes = on_fresh_routers(lambda **kw: vm.Router(fs="jffs2", append="nomx.flash=8", **kw),
+                               run, lambda: "cut %d" % done["cut"])
+    t = done["t"]
+    print("# %d cuts in %.0f s, %d recordings (%d eraseblocks erased in them): %d answered 250 on "
+          "the flash that carried on, all fetched once and whole; %d sent%s"
+          % (CUTS, time.time() - t0, t.recordings, done["erased"], len(t.acked), len(t.sent), crashes))
 
 def fill(r):
     """64 KiB messages until nomx says 452; (seqs answered 250, the 452)."""

@@ -451,19 +451,19 @@ def test_power_cuts_on_jffs2():
     are saved at the start and at the end (board/vm/mtdraw.c).  A cut
     after the kth program is a fresh chip with the start image, the
     first k programs (and the erases among them) replayed, each page as
-    it ended, and the next program torn at a random byte (only at the k
-    where that is exact: `flash record`) (half the cuts
-    come right after a marker); JFFS2 mounts it, S50nomx starts nomx, and
-    every message whose 250 was marked in the kernel's log before the
-    (k+1)th program must be listed once, `spool fsck` clean, new mail a higher sequence
-    number.  Five cuts replay each recording; the last one's flash goes
+    it ended, and the next program torn at a random byte, at the k where
+    that is exact (board/vm/flash says which); half the cuts come right
+    after a marker.  JFFS2 mounts it, S50nomx starts nomx, and every
+    message whose 250 was marked in the kernel's log before the (k+1)th
+    program must be listed once, `spool fsck` clean, new mail a higher
+    sequence number.  Five cuts replay each recording; the last one's flash goes
     on to the next recording, so cuts come on a flash that has been cut
     before.  Every tenth cut and at the end the collector fetches over
     the UART and gets every message answered 250 on that flash exactly
     once and whole, and nothing no client sent."""
     vm.need_vm()
     rnd = random.Random(int(os.environ.get("VM_SEED", "11")))
-    t0, done = time.time(), {"cut": 0, "erased": 0}
+    t0, done = time.time(), {"cut": 0, "erased": 0, "recordings": 0}
 
     def run(r):
         t = Timeline()
@@ -471,6 +471,7 @@ def test_power_cuts_on_jffs2():
             cuts, programs, erases, marks, s = record(r, t, rnd)
             at_marks = [n for n, _ in marks if n in cuts]
             done["erased"] += erases
+            done["recordings"] += 1
             for _ in range(min(5, CUTS - done["cut"])):
                 # Half the cuts right after a batch of 250s was marked:
                 # where a spool that answered before its data reached
@@ -495,8 +496,9 @@ def test_power_cuts_on_jffs2():
                                run, lambda: "cut %d" % done["cut"])
     t = done["t"]
     print("# %d cuts in %.0f s, %d recordings (%d eraseblocks erased in them): %d answered 250 on "
-          "the flash that carried on, all fetched once and whole; %d sent%s"
-          % (CUTS, time.time() - t0, t.recordings, done["erased"], len(t.acked), len(t.sent), crashes))
+          "the last router's flash, all fetched once and whole; %d sent there%s"
+          % (CUTS, time.time() - t0, done["recordings"], done["erased"], len(t.acked), len(t.sent),
+             crashes))
 
 def fill(r):
     """64 KiB messages until nomx says 452; (seqs answered 250, the 452)."""

@@ -380,19 +380,19 @@ class Timeline:
 
     def __init__(self):
         self.due, self.sent, self.acked, self.delivered = set(), {}, set(), set()
-        self.top_seq, self.recordings = 0, 0
+        self.top_seq = 0
 
 
-def record(r, t, rnd):
+def record(r, t, rnd, n):
     """Senders on the router while the chip's operations are recorded;
     after each batch of 250s the test writes their seqs to the kernel's
     log (`nomx-acked`), between the chip's program lines, so that every
     message marked before the Kth program had all its pages within the
-    first K.  (the k a cut can be replayed after, programs, erases,
-    [(programs before the marker, seqs)], the senders)"""
-    t.recordings += 1
+    first K; n numbers the recording.  (the k a cut can be replayed
+    after, programs, erases, [(programs before the marker, seqs)], the
+    senders)"""
     r.sh("sync; sleep 1; flash record start")
-    s = Senders(r.port, "j%d" % t.recordings, sizes=(0, 100, 300, 1000))
+    s = Senders(r.port, "j%d" % n, sizes=(0, 100, 300, 1000))
     marked, end = set(), time.time() + rnd.uniform(1.0, 4.0)
 
     def mark():
@@ -417,7 +417,7 @@ def record(r, t, rnd):
              for line in out.splitlines() if line.startswith("m ")]
     cuts, programs, erases = [int(k) for k in m.group(1).split()], int(m.group(2)), int(m.group(3))
     print("# recording %d: %d programs, %d erases, %d of the %d points to cut at exact, %d "
-          "answered 250" % (t.recordings, programs, erases, len(cuts), programs + 1, len(s.seq_of)))
+          "answered 250" % (n, programs, erases, len(cuts), programs + 1, len(s.seq_of)))
     return cuts, programs, erases, marks, s
 
 
@@ -468,10 +468,10 @@ def test_power_cuts_on_jffs2():
     def run(r):
         t = Timeline()
         while done["cut"] < CUTS:
-            cuts, programs, erases, marks, s = record(r, t, rnd)
+            done["recordings"] += 1
+            cuts, programs, erases, marks, s = record(r, t, rnd, done["recordings"])
             at_marks = [n for n, _ in marks if n in cuts]
             done["erased"] += erases
-            done["recordings"] += 1
             for _ in range(min(5, CUTS - done["cut"])):
                 # Half the cuts right after a batch of 250s was marked:
                 # where a spool that answered before its data reached

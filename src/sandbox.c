@@ -74,7 +74,7 @@ static const unsigned short sandbox_allowed[] = {
 	/* the spool: append, sync, a new segment, the cut-back after a
 	 * failed append, the quota re-read from the ACK file when full;
 	 * and the key and certificate on SIGHUP */
-	SYS_openat, SYS_pread64, SYS_fdatasync, SYS_fsync, SYS_fcntl, SYS_ftruncate,
+	SYS_openat, SYS_pread64, SYS_pwritev, SYS_fdatasync, SYS_fsync, SYS_fcntl, SYS_ftruncate,
 	SYS_unlinkat, SYS_getdents64, SYS_fstatfs, SYS_lseek,
 #ifdef SYS_open
 	SYS_open,

@@ -2,7 +2,7 @@
 /*
  * The append side of the spool log (see spool.h and README "Spool").
  *
- * Flash cost per message: one writev and (shared with every other
+ * Flash cost per message: one pwritev and (shared with every other
  * message of the same loop pass) one fdatasync; no file is created,
  * renamed or rewritten per message.  Per segment (~NOMX_SEG_MAX): one
  * create, one header write, one fdatasync, one directory fsync.
@@ -28,8 +28,8 @@
 #include "spool_dir.h"
 #include "spool_scan.h"
 
-/* Recover one segment: count its records, cut a torn tail if it is the
- * active (last) one.  Returns its size after recovery, or -1 to skip. */
+/* Recover one segment: cut a torn tail if it is the active (last) one.
+ * Returns its size after recovery, or -1 to skip. */
 static int64_t
 spool_recover_seg(struct spool *sp, uint64_t first, int last)
 {
@@ -40,7 +40,7 @@ spool_recover_seg(struct spool *sp, uint64_t first, int last)
 	off_t end;
 
 	spool_seg_name(first, name, sizeof(name));
-	fd = openat(sp->dirfd, name, (last ? O_RDWR | O_APPEND : O_RDONLY) | O_CLOEXEC);
+	fd = openat(sp->dirfd, name, (last ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		log_die(NOMX_EXIT_SYSTEM, "spool: cannot open %s: %s", name, strerror(errno));
 	}
@@ -76,7 +76,6 @@ spool_recover_seg(struct spool *sp, uint64_t first, int last)
 	if (first >= sp->next_seq) {
 		sp->next_seq = first;	/* an empty segment still uses its name */
 	}
-	sp->bytes += (uint64_t)st.st_size;
 	if (last && (uint64_t)st.st_size < NOMX_SEG_MAX) {
 		sp->fd = fd;
 		sp->size = sp->synced = (uint64_t)st.st_size;
@@ -84,38 +83,6 @@ spool_recover_seg(struct spool *sp, uint64_t first, int last)
 		close(fd);
 	}
 	return st.st_size;
-}
-
-static int
-spool_count_cb(void *ctx, int fd, const struct spool_rec *r, const unsigned char *env, off_t off)
-{
-	struct spool *sp = ctx;
-
-	(void)fd, (void)env, (void)off;
-	sp->msgs += r->seq > sp->ack.acked;	/* the quota counts what is not acked */
-	return 0;
-}
-
-static void
-spool_count(struct spool *sp)
-{
-	const struct spool_segs *segs = spool_dir_segments(sp->dirfd);
-	char name[40];
-	struct stat st;
-	int torn;
-
-	for (size_t i = 0; i < segs->n; i++) {
-		uint64_t seq = 0;
-		int fd;
-		spool_seg_name(segs->first[i], name, sizeof(name));
-		if ((fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC)) < 0) {
-			continue;
-		}
-		if (fstat(fd, &st) == 0) {
-			spool_scan_seg(fd, st.st_size, spool_count_cb, sp, &torn, &seq);
-		}
-		close(fd);
-	}
 }
 
 void
@@ -139,11 +106,18 @@ spool_open(struct spool *sp, const char *dir, int wait)
 	for (size_t i = 0; i < n; i++) {
 		spool_recover_seg(sp, segs->first[i], i + 1 == n);
 	}
-	spool_count(sp);
+	/* The quota counts records (not the gaps between syncs) and what
+	 * is not acked. */
+	if (spool_scan_usage(sp->dirfd, sp->ack.acked, &sp->bytes, &sp->msgs) < 0) {
+		log_die(NOMX_EXIT_SYSTEM, "spool: cannot read %s", dir);
+	}
 	/* Sequence numbers are never reused, even when every segment that
-	 * held them has been acknowledged and removed. */
+	 * held them has been acknowledged and removed.  Where they jump,
+	 * the next record starts a new segment: in one, a record after a
+	 * gap must carry the seq that follows (spool_rec.h). */
 	if (sp->ack.acked >= sp->next_seq) {
 		sp->next_seq = sp->ack.acked + 1;
+		sp->rotate = 1;
 	}
 	sp->durable_seq = sp->written_seq = sp->announced_seq = sp->next_seq - 1;
 	log_info("spool dir=%s segments=%zu unacked=%llu bytes=%llu acked=%llu next=%llu", dir, n,
@@ -171,29 +145,21 @@ spool_chown(struct spool *sp, unsigned uid, unsigned gid)
 	return spool_dir_chown(sp->dirfd, sp->segdirfd, uid, gid);
 }
 
-/* `nomx spool ack` (another process) removes acknowledged segments:
- * re-read the segment sizes and the ACK file, so a full spool accepts
- * mail again as soon as the collector has fetched, without a restart. */
+/* `nomx spool ack` (another process) moves the ACK on and removes
+ * acknowledged segments: count again once it has, so a full spool
+ * accepts mail again as soon as the collector has fetched, without a
+ * restart.  (Only then: counting reads the whole spool.) */
 static void
 spool_refresh(struct spool *sp)
 {
-	const struct spool_segs *segs = spool_dir_segments(sp->dirfd);
 	struct spool_ack a;
-	struct stat st;
-	char name[40];
-	uint64_t bytes = 0;
+	uint64_t bytes, msgs;
 
-	for (size_t i = 0; i < segs->n; i++) {
-		spool_seg_name(segs->first[i], name, sizeof(name));
-		if (fstatat(sp->dirfd, name, &st, 0) == 0) {
-			bytes += (uint64_t)st.st_size;
-		}
-	}
-	sp->bytes = bytes;
-	if (spool_ack_read(sp->dirfd, &a) == 0 && a.acked > sp->ack.acked) {
-		uint64_t gone = a.acked - sp->ack.acked;
-		sp->msgs = sp->msgs > gone ? sp->msgs - gone : 0;
+	if (spool_ack_read(sp->dirfd, &a) == 0 && a.acked > sp->ack.acked &&
+	    spool_scan_usage(sp->dirfd, a.acked, &bytes, &msgs) == 0) {
 		sp->ack = a;
+		sp->bytes = bytes;
+		sp->msgs = msgs;
 	}
 }
 
@@ -258,9 +224,9 @@ spool_drop_active(struct spool *sp)
 	if (ftruncate(sp->fd, (off_t)sp->synced) < 0) {
 		log_warn("spool: cannot cut back the failed tail");
 	}
-	sp->bytes -= sp->size - sp->synced;
+	sp->bytes -= sp->pending_bytes;
 	sp->msgs -= sp->pending_msgs;
-	sp->pending_msgs = 0;
+	sp->pending_msgs = sp->pending_bytes = 0;
 	close(sp->fd);
 	sp->fd = -1;
 }
@@ -302,7 +268,7 @@ spool_sync(struct spool *sp)
 	fault_crash("synced");	/* durable, not yet answered */
 	sp->durable_seq = sp->written_seq;
 	sp->synced = sp->size;
-	sp->pending_msgs = 0;
+	sp->pending_msgs = sp->pending_bytes = 0;
 }
 
 static enum spool_err
@@ -327,7 +293,7 @@ spool_new_segment(struct spool *sp)
 	}
 	spool_seg_name(sp->next_seq, name, sizeof(name));
 	spool_seg_put_hdr(sp->next_seq, clock_wall_ms(), hdr);
-	fd = openat(sp->dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
+	fd = openat(sp->dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		log_warn("spool: cannot create %s", name);
 		return spool_errno();
@@ -356,7 +322,7 @@ spool_append(struct spool *sp, const struct spool_msg *m, uint64_t *seq)
 	unsigned char hdr[SPOOL_REC_HDR], trl[SPOOL_REC_TRL];
 	struct spool_rec r = { .type = SPOOL_TYPE_MSG, .flags = m->flags };
 	size_t niov = 0, body;
-	uint64_t total;
+	uint64_t total, at;
 	ssize_t w;
 	enum spool_err e;
 
@@ -371,6 +337,13 @@ spool_append(struct spool *sp, const struct spool_msg *m, uint64_t *seq)
 		if ((e = spool_new_segment(sp)) != SPOOL_OK) {
 			return e;
 		}
+	}
+	/* The first record since the last sync starts a fresh block
+	 * (spool_rec.h): a sync then leaves every block it does not
+	 * write alone. */
+	at = sp->size;
+	if (sp->pending_msgs == 0) {
+		at = (at + SPOOL_ALIGN - 1) / SPOOL_ALIGN * SPOOL_ALIGN;
 	}
 	r.seq = sp->next_seq;
 	r.t_ms = clock_wall_ms();
@@ -390,10 +363,10 @@ spool_append(struct spool *sp, const struct spool_msg *m, uint64_t *seq)
 	fault_crash("append");
 	if (fault_hit("writev")) {
 		/* A disk filling up mid-record: part of it lands, then ENOSPC. */
-		w = write(sp->fd, hdr, sizeof(hdr));
+		w = pwritev(sp->fd, iov, 1, (off_t)at);
 		errno = ENOSPC;
 	} else {
-		w = writev(sp->fd, iov, (int)niov);
+		w = pwritev(sp->fd, iov, (int)niov, (off_t)at);
 	}
 	if (w != (ssize_t)total) {
 		e = w < 0 ? spool_errno() : SPOOL_ENOSPC;
@@ -406,8 +379,9 @@ spool_append(struct spool *sp, const struct spool_msg *m, uint64_t *seq)
 		return e;
 	}
 	fault_crash("appended");	/* in the page cache, not synced */
-	sp->size += total;
+	sp->size = at + total;
 	sp->bytes += total;
+	sp->pending_bytes += total;
 	sp->msgs++;
 	sp->pending_msgs++;
 	sp->written_seq = r.seq;

@@ -4,7 +4,7 @@
  * the spool folder (spool_dir.h).  The caller owns the struct spool;
  * nothing here is global, so a process (or a test) may hold several.
  *
- * Contract: spool_append() writes a whole record with one writev but
+ * Contract: spool_append() writes a whole record with one pwritev but
  * does not sync; spool_sync() (once per loop pass: group commit) makes
  * every record appended since durable with one fdatasync.  A record
  * whose seq is <= spool_durable_seq() after that may be answered 250;
@@ -40,7 +40,8 @@ struct spool {
 	uint64_t durable_seq;	/* last made durable */
 	uint64_t announced_seq;	/* last told to a follower (spool_announce) */
 	uint64_t pending_msgs;	/* appended since the last sync */
-	uint64_t bytes;		/* all segments */
+	uint64_t pending_bytes;	/* their records' bytes */
+	uint64_t bytes;		/* all segments' headers and records (the quota's) */
 	uint64_t msgs;		/* all records not acknowledged */
 	int rotate;		/* start a new segment before the next append */
 	struct spool_ack ack;	/* what the collector has acknowledged */

@@ -16,6 +16,12 @@
  *
  * A record counts only if the magic, header CRC, lengths, data CRC and
  * trailer all check: zeros, garbage and short tails never do.
+ *
+ * The records of one sync start at a multiple of SPOOL_ALIGN; the bytes
+ * before them, after the last record (or the segment header), are zero
+ * (a hole: never written).  A record after such a gap must carry the
+ * next seq.  A sync then programs only its own records' blocks: on
+ * UBIFS, appending inside a 4 KiB block rewrites the whole block.
  */
 #ifndef NOMX_SPOOL_REC_H
 #define NOMX_SPOOL_REC_H
@@ -27,6 +33,7 @@
 #define SPOOL_REC_HDR 48
 #define SPOOL_REC_TRL 8
 #define SPOOL_VERSION 1
+#define SPOOL_ALIGN 4096
 
 /* Envelope fields. */
 #define SPOOL_ENV_FROM 'F'	/* reverse-path, "" for <> */

@@ -75,12 +75,34 @@ scan_record(int fd, off_t off, off_t size, struct spool_rec *r)
 	return 0;
 }
 
+/* The record after a sync's gap (spool_rec.h): zeros from off to the
+ * next SPOOL_ALIGN boundary, then a record with the seq that comes
+ * next.  Its offset, or -1.  (The seq check keeps a message's own bytes
+ * from being read as a record when a torn write zeroed what led up to
+ * them.) */
+static off_t
+scan_after_gap(int fd, off_t off, off_t size, uint64_t want, struct spool_rec *r)
+{
+	off_t next = (off + SPOOL_ALIGN - 1) / SPOOL_ALIGN * SPOOL_ALIGN;
+	size_t n = (size_t)(next - off);
+
+	if (n == 0 || next >= size || spool_pread_full(fd, scan_buf, n, off) < 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (scan_buf[i] != 0) {
+			return -1;
+		}
+	}
+	return scan_record(fd, next, size, r) == 0 && r->seq == want ? next : -1;
+}
+
 off_t
 spool_scan_seg(int fd, off_t size, spool_rec_fn *fn, void *ctx, int *torn, uint64_t *last_seq)
 {
 	unsigned char seg[SPOOL_SEG_HDR];
 	uint64_t first, prev = 0;
-	off_t off = SPOOL_SEG_HDR;
+	off_t off = SPOOL_SEG_HDR, at;
 	struct spool_rec r;
 
 	*torn = 0;
@@ -88,16 +110,21 @@ spool_scan_seg(int fd, off_t size, spool_rec_fn *fn, void *ctx, int *torn, uint6
 	    spool_seg_get_hdr(seg, &first) < 0) {
 		return -1;
 	}
-	while (off < size && scan_record(fd, off, size, &r) == 0) {
+	while (off < size) {
+		if (scan_record(fd, off, size, &r) == 0) {
+			at = off;
+		} else if ((at = scan_after_gap(fd, off, size, prev != 0 ? prev + 1 : first, &r)) < 0) {
+			break;
+		}
 		/* Sequence numbers only grow; a record that goes back is not ours. */
 		if (r.seq < first || (prev != 0 && r.seq <= prev)) {
 			break;
 		}
 		prev = *last_seq = r.seq;
-		if (fn != NULL && fn(ctx, fd, &r, scan_env, off + SPOOL_REC_HDR + (off_t)r.env_len) != 0) {
-			return off + (off_t)spool_rec_total(&r);
+		off = at + (off_t)spool_rec_total(&r);
+		if (fn != NULL && fn(ctx, fd, &r, scan_env, at + SPOOL_REC_HDR + (off_t)r.env_len) != 0) {
+			return off;
 		}
-		off += (off_t)spool_rec_total(&r);
 	}
 	*torn = off < size;
 	return off;
@@ -156,4 +183,30 @@ spool_scan_all(int dirfd, uint64_t from, int sync, spool_rec_fn *fn, void *ctx)
 		close(fd);
 	}
 	return 0;
+}
+
+struct scan_usage {
+	uint64_t acked, bytes, msgs;
+};
+
+static int
+scan_usage_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned char *env, off_t body)
+{
+	struct scan_usage *u = vctx;
+
+	(void)fd, (void)env, (void)body;
+	u->bytes += spool_rec_total(r);
+	u->msgs += r->seq > u->acked;
+	return 0;
+}
+
+int
+spool_scan_usage(int dirfd, uint64_t acked, uint64_t *bytes, uint64_t *msgs)
+{
+	struct scan_usage u = { .acked = acked };
+	int rc = spool_scan_all(dirfd, 0, 0, scan_usage_cb, &u);
+
+	*bytes = u.bytes + spool_dir_segments(dirfd)->n * SPOOL_SEG_HDR;
+	*msgs = u.msgs;
+	return rc;
 }

@@ -38,6 +38,11 @@ off_t spool_scan_seg(int fd, off_t size, spool_rec_fn *fn, void *ctx, int *torn,
  * durable.  Without, the caller reads only what it knows is. */
 int spool_scan_all(int dirfd, uint64_t from, int sync, spool_rec_fn *fn, void *ctx);
 
+/* What the quota counts: the segment headers and records of every
+ * segment, not the gaps between syncs (holes: they take no flash);
+ * and how many records are above acked.  0, or -1 as spool_scan_all. */
+int spool_scan_usage(int dirfd, uint64_t acked, uint64_t *bytes, uint64_t *msgs);
+
 /* Read exactly n bytes at off; 0 or -1. */
 int spool_pread_full(int fd, void *buf, size_t n, off_t off);
 

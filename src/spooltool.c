@@ -40,7 +40,7 @@ struct tool_ctx {
 	int found;
 	int failed;
 	uint64_t acked;		/* status: count what is above it */
-	uint64_t msgs, unacked, oldest_ms, last;
+	uint64_t msgs, unacked, oldest_ms, last, bytes;
 };
 
 static void
@@ -136,6 +136,7 @@ tool_status_cb(void *vctx, int fd, const struct spool_rec *r, const unsigned cha
 
 	(void)fd, (void)env, (void)body;
 	ctx->msgs++;
+	ctx->bytes += spool_rec_total(r);
 	ctx->last = r->seq;
 	if (r->seq > ctx->acked) {
 		if (ctx->unacked++ == 0) {
@@ -165,27 +166,20 @@ tool_status(int dirfd)
 	struct tool_ctx ctx = { 0 };
 	struct spool_ack ack;
 	struct statvfs vfs;
-	struct stat st;
-	char dev[17] = "(none)", name[40], when[32] = "-";
-	uint64_t bytes = 0;
-	const struct spool_segs *segs = spool_dir_segments(dirfd);
-	size_t n = segs->n;
+	char dev[17] = "(none)", when[32] = "-";
+	uint64_t bytes;
+	size_t n = spool_dir_segments(dirfd)->n;
 
 	if (spool_ack_read(dirfd, &ack) < 0) {
 		fmt_err("nomx: spool ACK: %s\n", strerror(errno));
 		return NOMX_EXIT_SYSTEM;
 	}
 	spool_dev_id(dirfd, dev);
-	for (size_t i = 0; i < n; i++) {
-		spool_seg_name(segs->first[i], name, sizeof(name));
-		if (fstatat(dirfd, name, &st, 0) == 0) {
-			bytes += (uint64_t)st.st_size;
-		}
-	}
 	ctx.acked = ack.acked;
 	if (tool_walk(dirfd, tool_status_cb, &ctx) < 0) {
 		return NOMX_EXIT_SYSTEM;
 	}
+	bytes = ctx.bytes + n * SPOOL_SEG_HDR;	/* as the quota counts (spool_scan.h) */
 	if (ctx.unacked > 0) {
 		number_div(&ctx.oldest_ms, 1000);
 		utc_format(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", (time_t)ctx.oldest_ms);

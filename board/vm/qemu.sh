@@ -11,6 +11,10 @@
 #   UART2=none          a second serial port (ttyS1) with a shell and the
 #                       kernel's messages: pty, unix:PATH or none
 #   APPEND              more kernel arguments (nomx.flash=N, ...)
+#   TAP=IFNAME LAN=A/N  a second network card on that tap device (made
+#                       beforehand, in a network namespace of one's own),
+#                       the router's LAN, its address A/N there: devices
+#                       there reach nomx each from its own address
 set -eu
 vm=$1
 FS=${FS:-ubifs} PORT=${PORT:-2525} TLSPORT=${TLSPORT:-2465}
@@ -24,14 +28,18 @@ serial() {
 	none) echo "-serial null" ;;
 	esac
 }
+lan=""
+if [ -n "${TAP:-}" ]; then
+	lan="-netdev tap,id=net1,ifname=$TAP,script=no,downscript=no -device pcnet,netdev=net1,romfile="
+fi
 consoles="console=ttyS0,115200" shells=ttyS0
 if [ "$UART2" != none ]; then
 	consoles="console=ttyS1,115200" shells=ttyS0,ttyS1
 fi
-# shellcheck disable=SC2046
+# shellcheck disable=SC2046,SC2086 # $lan and serial(): words on purpose
 exec qemu-system-mipsel -M malta -m 256 -vga none -display none -monitor none -no-reboot \
 	-kernel "$vm/vmlinuz" -initrd "$vm/initramfs.cpio.gz" \
-	-append "$consoles quiet nomx.fs=$FS nomx.ports=$PORT,$TLSPORT nomx.shells=$shells ${APPEND:-}" \
+	-append "$consoles quiet nomx.fs=$FS nomx.ports=$PORT,$TLSPORT nomx.shells=$shells ${LAN:+nomx.lan=$LAN} ${APPEND:-}" \
 	-netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$PORT-:25,hostfwd=tcp:127.0.0.1:$TLSPORT-:465" \
-	-device pcnet,netdev=net0,romfile= \
+	-device pcnet,netdev=net0,romfile= $lan \
 	$(serial "$CONSOLE") $(serial "$UART2")

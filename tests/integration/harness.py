@@ -434,9 +434,19 @@ def read_spool(spool):
         with open(path, "rb") as f:
             data = f.read()
         assert data[:4] == b"NMXS", path
-        off = 32
-        while off + 56 <= len(data) and data[off:off + 4] == b"NMX1":
-            seq, t_ms, env_len, body_len = struct.unpack_from("<QQII", data, off + 8)
+        off, want = 32, struct.unpack_from("<Q", data, 8)[0]
+        while True:
+            # Each commit's records start a fresh 4 KiB block; the gap
+            # before them is zeros, and what follows it the next seq.
+            block = -(-off // 4096) * 4096
+            gap = data[off:off + 4] != b"NMX1" and block < len(data) and not any(data[off:block])
+            at = block if gap else off
+            if at + 56 > len(data) or data[at:at + 4] != b"NMX1":
+                break
+            seq, t_ms, env_len, body_len = struct.unpack_from("<QQII", data, at + 8)
+            if gap and seq != want:
+                break
+            off, want = at, seq + 1
             total = 48 + env_len + body_len + 8
             trl = data[off + total - 8:off + total]
             if len(trl) < 8 or trl[:4] != b"1XMN" or struct.unpack("<I", trl[4:])[0] != total:

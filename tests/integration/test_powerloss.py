@@ -4,7 +4,7 @@ the page cache still reaches the disk.
 
 1. Record: the real daemon runs under strace while concurrent clients
    deliver messages of random sizes; the trace gives, in order, every
-   segment created, every byte count appended, every fdatasync/fsync and
+   segment created, every write (where, how many bytes), every fdatasync/fsync and
    every "250 ... queued as N" written to a client.
 2. Cut: for points along that stream, build the on-disk states a power
    cut could leave.  Everything synced before the cut is intact; the
@@ -62,8 +62,8 @@ FD_PATH = re.compile(r"^\d+<([^>]*)>")
 
 
 def parse_trace(path, segdir):
-    """[(kind, file, n)]: create, write (n bytes), sync, dirsync, ack (n = seq)."""
-    events = []
+    """[(kind, file, n)]: create, write (n: its end), sync, dirsync, ack (n = seq)."""
+    events, ends = [], {}
     with open(path, errors="replace") as f:
         for line in f:
             m = SYSCALL.match(line)
@@ -79,8 +79,13 @@ def parse_trace(path, segdir):
             if call == "openat" and ret_path and ret_path.startswith(segdir + "/"):
                 if "O_CREAT" in args:
                     events.append(("create", ret_path, 0))
-            elif call in ("write", "writev") and fd_path.startswith(segdir + "/"):
-                events.append(("write", fd_path, ret))
+                    ends[ret_path] = 0
+            elif call in ("write", "pwritev") and fd_path.startswith(segdir + "/"):
+                # The header by write, at 0; records by pwritev, each
+                # commit's first at a fresh 4 KiB block (a hole before it).
+                at = int(args.rsplit(",", 1)[1]) if call == "pwritev" else ends[fd_path]
+                ends[fd_path] = at + ret
+                events.append(("write", fd_path, at + ret))
             elif call in ("fdatasync", "fsync") and fd_path.startswith(segdir + "/"):
                 assert ret == 0, line
                 events.append(("sync", fd_path, 0))
@@ -89,7 +94,7 @@ def parse_trace(path, segdir):
             elif call == "write" and fd_path.startswith("socket:"):
                 for seq in re.findall(r"250 2\.0\.0 [^\\]*queued as (\d+)", args):
                     events.append(("ack", "", int(seq)))
-            elif call in ("ftruncate", "unlinkat", "renameat", "pwrite64", "pwritev", "mmap") \
+            elif call in ("ftruncate", "unlinkat", "renameat", "pwrite64", "writev", "mmap") \
                     and segdir in line:
                 # In-place writes and mapped files are not modelled: a
                 # trace with them cannot be reasoned about as appends.
@@ -137,7 +142,8 @@ def replay(events, upto):
             written[path] = synced[path] = 0
             pending.add(path)
         elif kind == "write":
-            written[path] += n
+            assert n > written[path], ("not an append", path, n, written[path])
+            written[path] = n
         elif kind == "sync":
             synced[path] = written[path]
         elif kind == "dirsync":

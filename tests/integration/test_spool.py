@@ -13,7 +13,7 @@ import tempfile
 import threading
 
 from harness import (RUNNER, Server, Skip, deliver, expect, is_root, nomx_cmd,
-                     queued_seq, session, stored_body)
+                     queued_seq, read_spool, session, stored_body)
 
 
 def _body(i, size=200):
@@ -167,16 +167,42 @@ def test_spool_tool():
     s.stop()
 
 
+def test_quota_counts_records_not_the_holes_between_commits():
+    """Each commit starts a fresh 4 KiB block; the holes take no flash
+    and the quota does not count them: `spool status` and the daemon's
+    own count at start give the segment headers plus the records, as an
+    independent reader of the format sums them, well below the files'
+    lengths."""
+    s = Server().start()
+    for i in range(12):
+        deliver(s.port, _body(i, 700))     # one at a time: a commit each
+    s.stop()
+    segs = glob.glob(os.path.join(s.spool, "seg", "*.nmx"))
+    records = sum(48 + sum(3 + len(v.encode()) for _, v in env) + len(body) + 8
+                  for _, env, body in read_spool(s.spool))
+    want = 32 * len(segs) + records
+    length = sum(os.path.getsize(p) for p in segs)
+    assert length > want + 12 * 3000, (length, want)
+    status = subprocess.run(nomx_cmd("-s", s.spool, "spool", "status"), capture_output=True,
+                            text=True, check=True).stdout
+    assert re.search(r"segments +%d, %d bytes " % (len(segs), want), status), (want, status)
+    s.start()
+    assert "unacked=12 bytes=%d " % want in s.log(), (want, s.log())
+    s.stop()
+
+
 def _traced(s, send):
     """Run send() while strace watches the daemon's file system calls;
     returns (call counts, 250s answered).  Checks on the way that no
-    250 goes out before an fdatasync that follows its message's writev."""
+    250 goes out before an fdatasync that follows its message's pwritev,
+    and that each commit's first record starts a fresh 4 KiB block and
+    the others follow it (nomx-spool(5))."""
     if RUNNER or not shutil.which("strace"):
         raise Skip("needs strace on the host CPU")
     trace = os.path.join(s.dir, "strace")
     st = subprocess.Popen(["strace", "-f", "-s", "40", "-o", trace, "-p", str(s.proc.pid), "-e",
                            "trace=openat,creat,rename,renameat,renameat2,unlink,unlinkat,"
-                           "writev,pwrite64,fsync,fdatasync,write"],
+                           "writev,pwritev,pwrite64,fsync,fdatasync,write"],
                           stderr=subprocess.PIPE)
     st.stderr.readline()        # "strace: Process N attached": tracing from here
     send()
@@ -185,6 +211,7 @@ def _traced(s, send):
     calls = {}
     unsynced = 0                # messages appended since the last fdatasync
     answered = 0
+    end = None                  # of the last record written
     with open(trace) as f:
         for l in f:
             m = re.match(r"\d+\s+(\w+)\(", l)
@@ -192,8 +219,13 @@ def _traced(s, send):
                 continue
             name = m.group(1)
             calls[name] = calls.get(name, 0) + 1
-            if name == "writev":
+            if name == "pwritev":
+                at, n = map(int, re.search(r", (\d+)\)\s+= (\d+)$", l).groups())
+                block = -(-(end or 0) // 4096) * 4096
+                assert at == (end if unsynced else block) or end is None and at % 4096 == 0, \
+                    ("record at %d after one ending at %s" % (at, end), l)
                 unsynced += 1
+                end = at + n
             elif name == "fdatasync":
                 unsynced = 0
             elif name == "write" and "queued as" in l:
@@ -203,10 +235,10 @@ def _traced(s, send):
 
 
 def test_flash_sees_one_append_per_message():
-    """20 messages, one after another: each is one writev to the open
+    """20 messages, one after another: each is one pwritev to the open
     segment and nothing else touches the flash (no file created, renamed
     or rewritten per message), and each 250 goes out only after an
-    fdatasync that follows that message's writev.  A lone sender is
+    fdatasync that follows that message's pwritev.  A lone sender is
     never held for the group commit: one fdatasync each."""
     s = Server().start()
     deliver(s.port, _body(0))   # creates the segment
@@ -214,7 +246,7 @@ def test_flash_sees_one_append_per_message():
     calls, answered = _traced(s, lambda: [deliver(s.port, _body(i + 1, 1000)) for i in range(n)])
     s.stop()
     assert answered == n, (answered, calls)
-    assert calls.get("writev", 0) == n, calls
+    assert calls.get("pwritev", 0) == n, calls
     assert calls.get("fdatasync", 0) == n, calls
     assert "group-commit" not in s.log(), s.log()
     for bad in ("openat", "creat", "rename", "renameat", "renameat2", "unlink", "unlinkat",
@@ -254,7 +286,7 @@ def test_group_commit_shares_syncs_between_senders():
     s.stop()
     n = senders * each
     assert answered == n and len(sent) == n, (answered, len(sent), calls)
-    assert calls.get("writev", 0) == n, calls
+    assert calls.get("pwritev", 0) == n, calls
     # Measured here: 8 syncs with the window; without it (syncs only
     # for messages finished in the same loop pass) 22 to 32.
     assert calls.get("fdatasync", 0) <= n // 4, calls

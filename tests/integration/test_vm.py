@@ -44,15 +44,17 @@ def message(token, size, attachment=False):
             % (RCPT, token, token, body))
 
 
-def send(port, msg, mode="plain"):
-    """One message; the 250's text ("... queued as N") or an exception."""
+def send(port, msg, mode="plain", host="127.0.0.1", source=None):
+    """One message; the 250's text ("... queued as N") or an exception.
+    From the host's loopback through qemu's forwarding, or (host, source)
+    a device's own address on the router's LAN (vm.Router's tap)."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     if mode == "smtps":
-        c = smtplib.SMTP_SSL("127.0.0.1", port, timeout=60, context=ctx)
+        c = smtplib.SMTP_SSL(host, port, timeout=60, context=ctx, source_address=source)
     else:
-        c = smtplib.SMTP("127.0.0.1", port, timeout=60)
+        c = smtplib.SMTP(host, port, timeout=60, source_address=source)
     try:
         c.ehlo("sender.example")
         if mode == "starttls":

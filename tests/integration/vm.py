@@ -34,7 +34,7 @@ def versions():
 class Router:
     """One boot of the emulated router."""
 
-    def __init__(self, fs="ubifs", uart2="none", append=""):
+    def __init__(self, fs="ubifs", uart2="none", append="", tap="", lan=""):
         self.dir = tempfile.mkdtemp(prefix="nomx-vm-", dir=harness.TMP)
         self.sock_path = os.path.join(self.dir, "console")
         self.port = harness.free_port()
@@ -42,7 +42,7 @@ class Router:
         self.log_path = os.path.join(self.dir, "console.log")
         env = dict(os.environ, FS=fs, PORT=str(self.port), TLSPORT=str(self.tls_port),
                    CONSOLE="unix:" + self.sock_path, UART2=uart2,
-                   APPEND=append)
+                   APPEND=append, TAP=tap, LAN=lan)
         self.qemu_err = open(os.path.join(self.dir, "qemu.out"), "wb")
         self.proc = subprocess.Popen([QEMU_SH, VM_DIR], env=env, stdout=self.qemu_err,
                                      stderr=subprocess.STDOUT)

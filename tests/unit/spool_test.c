@@ -37,15 +37,18 @@ seg_path(const char *d, char *buf, size_t len)
 	return buf;
 }
 
-/* Open the spool at d, append n messages, sync, close. */
+/* Open the spool at d, append n messages, sync (after each one with
+ * sync_each, else once), close. */
 static void
-write_spool(const char *d, int n)
+write_spool(const char *d, int n, int sync_each)
 {
 	struct spool sp;
 	unsigned char env[128];
 	size_t env_len = 0;
+	uint64_t first;
 
 	spool_open(&sp, d, 0);
+	first = spool_next_seq(&sp);
 	spool_env_put(env, sizeof(env), &env_len, SPOOL_ENV_FROM, "a@b", 3);
 	spool_env_put(env, sizeof(env), &env_len, SPOOL_ENV_RCPT, "bob@x", 5);
 	for (int i = 0; i < n; i++) {
@@ -56,12 +59,15 @@ write_spool(const char *d, int n)
 		struct spool_msg m = { .env = env, .env_len = env_len, .received = "R: x\r\n",
 		    .received_len = 6, .body = &body };
 		stage_append(&body, text, (size_t)len);
-		CHECK(spool_append(&sp, &m, &seq) == SPOOL_OK && seq == (uint64_t)i + 1,
+		CHECK(spool_append(&sp, &m, &seq) == SPOOL_OK && seq == first + (uint64_t)i,
 		    "append %d: seq %llu", i, (unsigned long long)seq);
 		stage_reset(&body);
+		if (sync_each) {
+			spool_sync(&sp);
+		}
 	}
 	spool_sync(&sp);
-	CHECK_INT(spool_durable_seq(&sp), n);
+	CHECK_INT(spool_durable_seq(&sp), first + (uint64_t)n - 1);
 	spool_close(&sp);
 }
 
@@ -129,10 +135,10 @@ setup_clean(void)
 		return;
 	}
 	make_dir();
-	write_spool(dir, 3);
+	write_spool(dir, 3, 0);
 	b = slurp(seg_path(dir, p, sizeof(p)), &clean_len);
 	memcpy(clean, b, clean_len);
-	ends[0] = SPOOL_SEG_HDR;
+	ends[0] = SPOOL_ALIGN;	/* the header was synced alone: the records start a block */
 	for (int i = 1; i <= 3; i++) {
 		struct spool_rec r;
 		spool_rec_get_hdr((unsigned char *)clean + ends[i - 1], &r);
@@ -245,6 +251,124 @@ recovery_cuts_tail_and_continues(void)
 	    "after recovery size %lld, want %lld", (long long)st.st_size, (long long)ends[2]);
 }
 
+/* Three messages, a sync after each: each starts a fresh block, with
+ * zeros (a hole) before it. */
+static off_t starts[4];
+static char gapped[4 * SPOOL_ALIGN];
+static size_t gapped_len;
+
+static int
+note_start(void *ctx, int fd, const struct spool_rec *r, const unsigned char *env, off_t body)
+{
+	(void)ctx, (void)fd;
+	(void)env;
+	starts[r->seq] = body - (off_t)r->env_len - SPOOL_REC_HDR;
+	return 0;
+}
+
+static void
+setup_gapped(void)
+{
+	char d[256], p[300];
+	struct stat st;
+	int torn, fd;
+	uint64_t last = 0;
+
+	setup_clean();
+	if (gapped_len) {
+		return;
+	}
+	snprintf(d, sizeof(d), "%s/gapped", dir);
+	write_spool(d, 3, 1);
+	memcpy(gapped, slurp(seg_path(d, p, sizeof(p)), &gapped_len), sizeof(gapped));
+	fd = open(p, O_RDONLY);
+	CHECK(fd >= 0 && fstat(fd, &st) == 0, "open %s", p);
+	CHECK_INT(spool_scan_seg(fd, st.st_size, note_start, NULL, &torn, &last), st.st_size);
+	close(fd);
+	CHECK(last == 3 && !torn, "gapped: last %llu torn %d", (unsigned long long)last, torn);
+}
+
+static void
+records_of_each_commit_start_a_block(void)
+{
+	char d[256];
+	uint64_t bytes, msgs;
+	int dfd;
+
+	setup_gapped();
+	for (int i = 1; i <= 3; i++) {
+		CHECK_INT(starts[i], i * SPOOL_ALIGN);
+	}
+	CHECK_INT(gapped_len, (size_t)(3 * SPOOL_ALIGN + ends[1] - ends[0]));
+	/* The quota counts the header and records, not the holes. */
+	snprintf(d, sizeof(d), "%s/gapped", dir);
+	dfd = open(d, O_RDONLY | O_DIRECTORY);
+	CHECK_INT(spool_scan_usage(dfd, 1, &bytes, &msgs), 0);
+	CHECK_INT(bytes, (uint64_t)(SPOOL_SEG_HDR + ends[3] - ends[0]));
+	CHECK_INT(msgs, 2);
+	close(dfd);
+}
+
+/* A gap that is not all zeros, or a record after it that does not
+ * carry the next seq, ends the valid records there. */
+static void
+a_gap_is_zeros_then_the_next_seq(void)
+{
+	char p[300], buf[sizeof(gapped)];
+	unsigned char *h = (unsigned char *)buf + starts[3];
+	struct spool_rec rec;
+	struct scan_result r;
+	static const uint64_t wrong[] = { 2, 5, 1 };
+
+	setup_gapped();
+	snprintf(p, sizeof(p), "%s/gap.nmx", dir);
+	memcpy(buf, gapped, gapped_len);
+	buf[starts[3] - 1] = 1;
+	spit(p, buf, gapped_len);
+	r = scan_file(p);
+	CHECK(r.last == 2 && r.torn && r.end == starts[2] + ends[1] - ends[0],
+	    "a byte in the gap: last %llu end %lld", (unsigned long long)r.last, (long long)r.end);
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		memcpy(buf, gapped, gapped_len);
+		CHECK_INT(spool_rec_get_hdr(h, &rec), 0);
+		rec.seq = wrong[i];
+		spool_rec_put_hdr(&rec, h);
+		spit(p, buf, gapped_len);
+		r = scan_file(p);
+		CHECK(r.last == 2 && r.torn, "seq %llu after the gap: last %llu",
+		    (unsigned long long)wrong[i], (unsigned long long)r.last);
+	}
+}
+
+/* An ACK beyond the last record (its segments lost or removed by
+ * hand): the sequence jumps, so the next message starts a segment of
+ * its own, where the scan can find it. */
+static void
+a_jump_in_the_sequence_starts_a_segment(void)
+{
+	char d[256], p[300];
+	struct spool_ack a;
+	struct spool sp;
+	uint64_t bytes, msgs;
+	int dfd;
+
+	setup_clean();
+	snprintf(d, sizeof(d), "%s/jump", dir);
+	write_spool(d, 2, 0);
+	dfd = open(d, O_RDONLY | O_DIRECTORY);
+	CHECK_INT(spool_ack_read(dfd, &a), 0);
+	CHECK_INT(spool_ack_write(dfd, &a, 5, 0), 0);
+	spool_open(&sp, d, 0);
+	CHECK_INT(spool_next_seq(&sp), 6);
+	spool_close(&sp);
+	write_spool(d, 1, 0);
+	snprintf(p, sizeof(p), "%s/seg/%016llx.nmx", d, 6ULL);
+	CHECK(access(p, F_OK) == 0, "no segment %s", p);
+	CHECK_INT(spool_scan_usage(dfd, 0, &bytes, &msgs), 0);
+	CHECK_INT(msgs, 3);
+	close(dfd);
+}
+
 static void
 envelope_fields(void)
 {
@@ -326,4 +450,5 @@ segment_list_sorted(void)
 
 CHECK_MAIN(CASE(clean_segment), CASE(segment_list_sorted), CASE(truncated_at_every_byte), CASE(zero_and_garbage_tails),
     CASE(flipped_bits), CASE(recovery_cuts_tail_and_continues), CASE(envelope_fields),
-    CASE(stage_exhaustion))
+    CASE(stage_exhaustion), CASE(records_of_each_commit_start_a_block),
+    CASE(a_gap_is_zeros_then_the_next_seq), CASE(a_jump_in_the_sequence_starts_a_segment))

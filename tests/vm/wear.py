@@ -3,17 +3,23 @@
 
 On the emulated router (tests/integration/vm.py), for UBIFS and JFFS2 on
 the simulated NAND, 1 KiB and 64 KiB messages, 1 and 8 concurrent
-senders (at most 4 at once: see nomx_run): the pages the chip is asked to program (2 KiB each) and the
+senders: the pages the chip is asked to program (2 KiB each) and the
 eraseblocks it is asked to erase, counted by nandsim itself (`flash
-wear`), while nomx takes N messages over SMTP from the host (base64
-bodies, as attachments are: text would flatter both, UBIFS and JFFS2
-compress), and then
-while maildir-writer (tests/vm/maildir_writer.c) stores the same number
+wear`), while nomx takes N messages over SMTP (base64 bodies, as
+attachments are: text would flatter both, UBIFS and JFFS2 compress),
+and then while maildir-writer (tests/vm/maildir_writer.c) stores the same number
 of the same size as Maildir files with the durability nomx gives before
 its 250.  Both end with a `sync`, so writes the filesystem put off are
-counted too.  The last line is the cell the README quotes."""
+counted too.  The last line is the cell the README quotes.
+
+The senders are devices on the router's LAN, each with its own address
+(lan()), as a site's are.  Through qemu's port forwarding every
+connection would come from the one address 10.0.2.2, and nomx takes 4
+at once from one address: 8 senders would be 4 and their retries."""
 import os
+import shutil
 import smtplib
+import subprocess
 import sys
 import threading
 import time
@@ -25,7 +31,24 @@ os.environ.setdefault("TEST_TMP", "/tmp")
 import test_vm  # noqa: E402
 import vm  # noqa: E402
 
-CELLS = [(1024, 1, 64), (1024, 8, 64), (65536, 1, 24), (65536, 8, 24)]
+CELLS = [(1024, 1, 192), (1024, 8, 192), (65536, 1, 24), (65536, 8, 24)]
+TAP, ROUTER, NET = "nomxlan0", "10.0.3.2", "10.0.3.%d/24"
+DEVICES = ["10.0.3.%d" % (11 + i) for i in range(8)]
+
+
+def lan():
+    """The router's LAN: a tap device in this process's own network
+    namespace (main() runs itself again under `unshare --net`), with an
+    address for each device.  False where that cannot be made (not
+    root): the senders then come through qemu's forwarding."""
+    if os.environ.get("NOMX_WEAR_NETNS") != "1":
+        return False
+    for cmd in (["link", "set", "lo", "up"], ["tuntap", "add", "dev", TAP, "mode", "tap"],
+                ["addr", "add", NET % 1, "dev", TAP], ["link", "set", TAP, "up"]):
+        subprocess.run(["ip"] + cmd, check=True)
+    for a in DEVICES:
+        subprocess.run(["ip", "addr", "add", a + "/24", "dev", TAP], check=True)
+    return True
 
 
 def wear(r):
@@ -34,18 +57,19 @@ def wear(r):
     return int(pages) * 2048, int(erased)
 
 
-def nomx_run(r, size, conc, n):
+def nomx_run(r, size, conc, n, on_lan):
     r.sh("flash wear on")
     errors = []
 
     def sender(i):
+        where = dict(port=25, host=ROUTER, source=(DEVICES[i], 0)) if on_lan else dict(port=r.port)
         for k in range(i, n, conc):
-            # Every host connection reaches the router from qemu's
-            # 10.0.2.2, and nomx takes 4 at once from one address: the
-            # others are told 421 and try again, as a device would.
+            # Through qemu's forwarding nomx takes 4 at once (one
+            # address): the others are told 421 and try again, as a
+            # device would.
             for _ in range(200):
                 try:
-                    test_vm.send(r.port, test_vm.message("w-%d-%d" % (size, k), size, True))
+                    test_vm.send(msg=test_vm.message("w-%d-%d" % (size, k), size, True), **where)
                     break
                 except smtplib.SMTPConnectError as e:
                     if e.smtp_code != 421:
@@ -77,14 +101,20 @@ def maildir_run(r, size, conc, n):
 
 def main():
     vm.VM_DIR = os.environ.get("VM") or sys.exit("wear: VM= the image folder (make vm-wear)")
+    if "NOMX_WEAR_NETNS" not in os.environ and os.geteuid() == 0 and shutil.which("unshare"):
+        os.environ["NOMX_WEAR_NETNS"] = "1"
+        os.execvp("unshare", ["unshare", "--net", "--", sys.executable] + sys.argv)
+    on_lan = lan()
     print("wear: %s" % vm.versions().replace("\n", "; "))
+    print("wear: senders %s" % ("on the router's LAN, each from its own address" if on_lan else
+                                "through qemu's forwarding, from one address (not root: no LAN)"))
     print("%-6s %-6s %-3s %5s | %12s %9s | %12s %9s | %s" % (
         "fs", "size", "c", "msgs", "nomx B/msg", "erases", "Maildir B/msg", "erases", "ratio"))
     last = None
     for fs in ("jffs2", "ubifs"):
-        with vm.Router(fs=fs) as r:
+        with vm.Router(fs=fs, tap=TAP if on_lan else "", lan=ROUTER + "/24" if on_lan else "") as r:
             for size, conc, n in CELLS:
-                nb, ne = nomx_run(r, size, conc, n)
+                nb, ne = nomx_run(r, size, conc, n, on_lan)
                 mb, me = maildir_run(r, size, conc, n)
                 label = "%dKiB" % (size // 1024)
                 print("%-6s %-6s c%-2d %5d | %12.0f %9d | %12.0f %9d | %.1fx" % (

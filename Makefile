@@ -11,7 +11,7 @@
 #   make bench              nomx next to Postfix and smtp-sink (tests/bench/RESULTS.md)
 #   make vm                 the emulated router: Debian's MIPS kernel, BusyBox,
 #                           nomx on flash (README "Try it on an emulated router";
-#                           make vm-wear, make vm-powercut FS=ubifs|jffs2 CUTS=N)
+#                           make vm-wear, make vm-powercut FS=ubifs|ubifs-torn|jffs2 CUTS=N)
 #   make sizes              flash and static RAM of every board, with and
 #                           without TLS, and what each part costs
 #   make install DESTDIR=   binary, man page, init files (INIT=systemd|openwrt|busybox)
@@ -397,14 +397,18 @@ vm: vm-image
 vm-wear: test-deps vm-image $(DEVBUILD)/nomx
 	VM=$(VM) NOMX=$(DEVBUILD)/nomx python3 tests/vm/wear.py
 
-# More power cuts than the suite's 20 (FS=ubifs or jffs2: how each is
-# cut, tests/README.md "On the emulated router"); SEED= varies them.
+# More power cuts than the suite's (FS=ubifs, ubifs-torn or jffs2: how
+# each is cut, tests/README.md "On the emulated router"); SEED= varies
+# them.
 CUTS ?= 200
 SEED ?= 11
+CUT_TEST_ubifs := test_power_cuts_on_ubifs
+CUT_TEST_ubifs-torn := test_torn_writes_on_ubifs
+CUT_TEST_jffs2 := test_power_cuts_on_jffs2
 vm-powercut: test-deps vm-image $(DEVBUILD)/nomx
-	@case "$(FS)" in ubifs|jffs2) ;; *) echo "nomx: power cuts need FS=ubifs or FS=jffs2"; exit 1;; esac
-	VM=$(VM) VM_CUTS=$(CUTS) VM_SEED=$(SEED) NOMX=$(DEVBUILD)/nomx TEST_TMP=$$(mktemp -d) \
-		python3 tests/integration/run.py test_vm.test_power_cuts_on_$(FS)
+	@case "$(FS)" in ubifs|ubifs-torn|jffs2) ;; *) echo "nomx: power cuts need FS=ubifs, ubifs-torn or jffs2"; exit 1;; esac
+	VM=$(VM) VM_CUTS=$(CUTS) VM_TORN_CUTS=$(CUTS) VM_SEED=$(SEED) NOMX=$(DEVBUILD)/nomx TEST_TMP=$$(mktemp -d) \
+		python3 tests/integration/run.py test_vm.$(CUT_TEST_$(FS))
 
 # ---- install and packages ----
 

@@ -29,6 +29,7 @@ import vm
 RCPT = "postmaster@mail.example.com"
 REMOTE = "nomx -s /var/spool/nomx"
 CUTS = int(os.environ.get("VM_CUTS", "20"))
+TORN_CUTS = int(os.environ.get("VM_TORN_CUTS", "6"))
 
 
 def message(token, size, attachment=False):
@@ -60,15 +61,26 @@ def send(port, msg, mode="plain", host="127.0.0.1", source=None):
         if mode == "starttls":
             c.starttls(context=ctx)
             c.ehlo("sender.example")
-        code, text = c.mail("ups@example.net")
-        assert code == 250, (code, text)
-        code, text = c.rcpt(RCPT)
-        assert code == 250, (code, text)
-        code, text = c.data(msg.encode())
-        if code != 250:
-            raise smtplib.SMTPDataError(code, text)
-        return text.decode()
+        return deliver(c, msg)
     finally:
+        hang_up(c)
+
+
+def deliver(c, msg):
+    """One message on an open session; the 250's text or an exception."""
+    code, text = c.mail("ups@example.net")
+    assert code == 250, (code, text)
+    code, text = c.rcpt(RCPT)
+    assert code == 250, (code, text)
+    code, text = c.data(msg.encode())
+    if code != 250:
+        raise smtplib.SMTPDataError(code, text)
+    return text.decode()
+
+
+def hang_up(c):
+    """QUIT, or just close if the session is past that; None."""
+    if c is not None:
         try:
             c.quit()
         except (smtplib.SMTPException, OSError):
@@ -210,10 +222,13 @@ def test_fetch_over_the_routers_uart():
 
 
 class Senders:
-    """Clients sending until stopped; which messages got their 250."""
+    """Clients sending until stopped; which messages got their 250.
+    Each message on a connection of its own, or (`keep`) each client's
+    on one connection until a message fails; `pause` seconds after each
+    message."""
 
-    def __init__(self, port, tag, n=4, sizes=(0, 200, 1500, 5000, 20000)):
-        self.port, self.tag, self.sizes = port, tag, sizes
+    def __init__(self, port, tag, n=4, sizes=(0, 200, 1500, 5000, 20000), pause=0.0, keep=False):
+        self.port, self.tag, self.sizes, self.pause, self.keep = port, tag, sizes, pause, keep
         self.sent, self.seq_of = {}, {}     # token: message; token: seq of its 250
         self.stop = threading.Event()
         self.lock = threading.Lock()
@@ -223,7 +238,7 @@ class Senders:
 
     def run(self, i):
         rnd = random.Random("%s-%d" % (self.tag, i))
-        n = 0
+        n, c = 0, None
         while not self.stop.is_set():
             token = "%s-%d-%d" % (self.tag, i, n)
             n += 1
@@ -231,12 +246,21 @@ class Senders:
             with self.lock:
                 self.sent[token] = msg
             try:
-                reply = send(self.port, msg)
+                if not self.keep:
+                    reply = send(self.port, msg)
+                else:
+                    if c is None:
+                        c = smtplib.SMTP("127.0.0.1", self.port, timeout=60)
+                        c.ehlo("sender.example")
+                    reply = deliver(c, msg)
             except (smtplib.SMTPException, OSError, AssertionError):
+                c = hang_up(c)
                 time.sleep(0.05)
                 continue
             with self.lock:
                 self.seq_of[token] = harness.queued_seq(reply)
+            self.stop.wait(self.pause)
+        hang_up(c)
 
     def finish(self):
         self.stop.set()
@@ -273,10 +297,10 @@ def _qemu_crashed(r):
     return rc is not None and rc < 0
 
 
-def on_fresh_routers(router, run, where):
+def on_fresh_routers(router, run, where, most=3):
     """run(router()), with the UART as a pty.  If qemu itself crashes
     (_qemu_crashed), run again on a fresh router with a fresh flash, at
-    most 3 times: the crashed one's messages were checked as listed
+    most `most` times: the crashed one's messages were checked as listed
     after each of its cuts, not fetched at the end.  What to add to the
     summary line: where each crash came."""
     crashes = []
@@ -286,41 +310,72 @@ def on_fresh_routers(router, run, where):
                 run(r)
                 return "; qemu crashed at " + ", ".join(crashes) if crashes else ""
             except Exception:  # noqa: BLE001 (whatever a dead qemu breaks first)
-                if not _qemu_crashed(r) or len(crashes) >= 3:
+                if not _qemu_crashed(r) or len(crashes) >= most:
                     raise
                 crashes.append("%s (qemu status %d)" % (where(), r.proc.poll()))
                 print("# qemu crashed at %s; a fresh router takes the rest" % where())
 
 
-def one_cut(r, f, cut, rnd):
-    """Senders, a power cut at a random moment, the reboot, the checks."""
-    s = Senders(r.port, "c%d" % cut, sizes=(0, 100, 300, 1000))
+def arm_ubi_cut(r, rnd):
+    """UBI's cut, at the second or third eraseblock it maps from now; a
+    file written beside the spool makes one come whether or not nomx's
+    own syncs reach one first."""
+    n = rnd.randint(1, 2)
+    r.sh("flash cut %d %d" % (n, n))
+    r.sh("dd if=/dev/urandom of=/var/spool/filler bs=1k count=400 conv=fsync 2>/dev/null",
+         check=False)
+    return "emulating a power cut", "at the %d. eraseblock mapped" % (n + 1)
+
+
+def arm_torn_cut(r, commit):
+    """UBIFS's own cut (flash torn), which picks its moment itself, at a
+    random one of its flash operations; a file written and synced over
+    and over beside the spool brings it within seconds (its writes stop
+    once the cut has come; random bytes, which UBIFS cannot compress).
+    With `commit`, a `sync` after each write makes UBIFS commit its
+    journal over and over, and the cut comes in its index, log, master
+    or LPT; without, wherever UBIFS is writing at the time, the journal
+    that holds nomx's records among them."""
+    r.sh("flash torn; [ -f /tmp/random ] || "
+         "dd if=/dev/urandom of=/tmp/random bs=1k count=64 2>/dev/null")
+    r.sh("(while dd if=/tmp/random of=/var/spool/filler conv=fsync 2>/dev/null%s; "
+         "do :; done) > /dev/null 2>&1 &" % (" && sync" if commit else ""))
+    return "Power cut emulated", "torn"
+
+
+def one_cut(r, f, cut, n, rnd, torn):
+    """Senders, a power cut at a random moment, the reboot, the checks;
+    cut `cut` of `n`.  `torn`: UBIFS's torn writes (arm_torn_cut), in
+    its commit on every other cut; otherwise UBI's cut.  UBIFS takes
+    seconds to choose its moment, so the senders keep their connections
+    and pause between messages then: qemu's user-mode network crashes
+    now and then under connection churn (_qemu_crashed)."""
+    s = Senders(r.port, "c%d" % cut, sizes=(0, 100, 300, 1000), pause=0.2 if torn else 0.0,
+                keep=torn)
     try:
-        # A random moment: arm the cut, and make sure an eraseblock is
-        # mapped soon after (a file written beside the spool), so the
-        # cut comes whether or not nomx's own syncs reach one first.
         time.sleep(rnd.uniform(0.2, 3.0))
-        n = rnd.randint(1, 2)
-        r.sh("flash cut %d %d" % (n, n))
-        r.sh("dd if=/dev/urandom of=/var/spool/filler bs=1k count=400 conv=fsync 2>/dev/null",
-             check=False)
-        deadline, rc = time.time() + 60, 1
+        came, how = arm_torn_cut(r, cut % 2 == 1) if torn else arm_ubi_cut(r, rnd)
+        deadline, rc = time.time() + 120, 1
         while time.time() < deadline:
-            rc, _ = r.sh("dmesg | grep -q 'emulating a power cut'", check=False)
+            rc, _ = r.sh("dmesg | grep -q '%s'" % came, check=False)
             if rc == 0:
                 break
             time.sleep(0.5)
     finally:
         s.finish()
-    assert rc == 0, "no power cut within 60 s"
+    assert rc == 0, "no power cut within 120 s"
+    if how == "torn":
+        # Where UBIFS cut, as it told the kernel log.
+        _, where = r.sh("dmesg | grep -o 'failing in .*' | tail -1", check=False)
+        how = "torn, " + (where.strip() or "failing where it chose")
     f.sent.update(s.sent)
     f.acked |= set(s.seq_of)
     assert all(q > f.top_seq for q in s.seq_of.values()), "a sequence number was used again"
     f.top_seq = max(list(s.seq_of.values()) + [f.top_seq])
     f.seq_of.update(s.seq_of)
     # The reboot: the chip keeps what it had; UBI and UBIFS come back.
-    r.sh("killall -9 nomx; sleep 0.3; flash unmount && dmesg -c >/dev/null && flash mount && "
-         "rm -f /var/spool/filler")
+    r.sh("killall -9 nomx dd; sleep 0.3; flash unmount && dmesg -c >/dev/null && flash mount && "
+         "rm -f /var/spool/filler", timeout=120)
     # A cut may leave the tail of a record nomx never answered for: the
     # daemon cuts it when it starts, and only then must fsck find nothing.
     restart_nomx(r)
@@ -335,20 +390,17 @@ def one_cut(r, f, cut, rnd):
         raise AssertionError("cut %d: answered 250, gone: %s\n%s" % (cut, sorted(lost)[:10], seen))
     # Now and then, and at the end, the collector fetches: every message
     # answered 250 so far arrives once and whole.
-    if cut % 10 == 9 or cut == CUTS - 1:
+    if cut % 10 == 9 or cut == n - 1:
         md = os.path.join(r.dir, "Maildir")
         res = fetch(r.uart2_pty, md, os.path.join(r.dir, "fetch.state"), timeout=900)
         assert res.returncode == 0, "cut %d: fetch failed: %s" % (cut, res.stderr)
         f.delivered = set(check_fetched(md, f.sent, f.acked))
-    print("# cut %d at the %d. eraseblock mapped: %d answered 250, %d listed, %d fetched, "
-          "%d sent" % (cut, n + 1, len(s.seq_of), len(seqs), len(f.delivered), len(f.sent)))
+    print("# cut %d %s: %d answered 250, %d listed, %d fetched, %d sent"
+          % (cut, how, len(s.seq_of), len(seqs), len(f.delivered), len(f.sent)))
 
 
-def test_power_cuts_on_ubifs():
-    """CUTS power cuts (VM_CUTS, 20 by default) under four senders, each
-    at a random point: UBI's power-cut emulation stops the chip's writes
-    at the second or third eraseblock UBI maps once armed, as when the
-    power goes; a file written beside the spool makes that come soon.
+def ubifs_cuts(n, torn):
+    """n power cuts under four senders, each at a random point (one_cut).
     Then nomx is killed, UBI detached and attached again and UBIFS
     mounted (it recovers), and S50nomx starts nomx (which cuts the torn
     tail a cut can leave).  After every cut, through the real binary:
@@ -358,22 +410,40 @@ def test_power_cuts_on_ubifs():
     250 so far exactly once and whole, and nothing no client sent
     (fetching keeps the spool, and the check, small enough for hundreds
     of cuts).  If qemu itself crashes (_qemu_crashed), a fresh router
-    with a fresh flash takes the remaining cuts, at most 3 times a run."""
+    with a fresh flash takes the remaining cuts, at most 3 times a run,
+    or once in 20 cuts in longer runs."""
     vm.need_vm()
     rnd = random.Random(int(os.environ.get("VM_SEED", "11")))
     t0, done = time.time(), {"cut": 0, "acked": 0, "sent": 0}
 
     def run(r):
         f = Flash()
-        while done["cut"] < CUTS:
-            one_cut(r, f, done["cut"], rnd)
+        while done["cut"] < n:
+            one_cut(r, f, done["cut"], n, rnd, torn)
             done["cut"] += 1
         seq = harness.queued_seq(send(r.port, message("after-the-cuts", 100)))
         assert seq > f.top_seq, (seq, f.top_seq)
         done["acked"], done["sent"] = len(f.acked), len(f.sent)
-    crashes = on_fresh_routers(vm.Router, run, lambda: "cut %d" % done["cut"])
+    crashes = on_fresh_routers(vm.Router, run, lambda: "cut %d" % done["cut"], max(3, n // 20))
     print("# %d cuts in %.0f s: %d answered 250 on the last router, all fetched once and whole; "
-          "%d sent%s" % (CUTS, time.time() - t0, done["acked"], done["sent"], crashes))
+          "%d sent%s" % (n, time.time() - t0, done["acked"], done["sent"], crashes))
+
+
+def test_power_cuts_on_ubifs():
+    """CUTS (VM_CUTS, 20 by default) of UBI's power cuts (ubifs_cuts):
+    UBI stops the chip's writes at the second or third eraseblock it
+    maps once armed, as when the power goes; a file written beside the
+    spool makes that come soon."""
+    ubifs_cuts(CUTS, torn=False)
+
+
+def test_torn_writes_on_ubifs():
+    """TORN_CUTS (VM_TORN_CUTS, 6 by default) of UBIFS's own power cuts
+    (ubifs_cuts), which UBI's do not make: one of its writes torn, its
+    start written and the rest of that page 0xFF or random bytes, and
+    nothing written after it; in UBIFS's commit on every other cut."""
+    ubifs_cuts(TORN_CUTS, torn=True)
+
 
 class Timeline:
     """What the flash a JFFS2 replay carries on with has been through:

@@ -267,7 +267,8 @@
  * transaction and moved bytes within this window, the sync waits for
  * them, up to this long after the first waiting message, so that one
  * sync (one flash page programmed, one inode written) covers several
- * messages.  A lone sender is never held.  0: sync every loop pass. */
+ * messages.  A lone sender is never held.  0: sync every loop pass.
+ * The router boards set 30 (board/router.h says why). */
 #ifndef NOMX_COMMIT_WINDOW_MS
 #define NOMX_COMMIT_WINDOW_MS 10
 #endif

@@ -20,9 +20,10 @@
 /* A longer group-commit window than config.h's 10 ms: on UBIFS every
  * fdatasync programs two pages whatever it carries (the data head's
  * and the inode's), so the more messages share one the less the chip
- * wears.  Eight devices sending 1 KiB messages on the emulated router
- * (make vm-wear): 2,187-2,571 B programmed per message at 10 ms,
- * 1,920-2,261 at 20, 1,675-2,101 at 30, with the same throughput
- * (tests/README.md).  Only sessions in the middle of a transaction
- * hold a sync, and for at most this long: a lone device never waits. */
+ * wears.  Eight devices sending 1 KiB messages to the emulated router
+ * (tests/README.md, flash wear): 2,187-2,571 B programmed per message
+ * at 10 ms, 1,920-2,261 at 20, 1,675-2,357 at 30 (1,995-2,155 in
+ * make vm-wear), with the same throughput.  Only sessions in the middle
+ * of a transaction hold a sync, and for at most this long: a lone
+ * device never waits. */
 #define NOMX_COMMIT_WINDOW_MS 30

@@ -30,6 +30,33 @@ def board_var(name):
     return ""
 
 
+def config_macros(local):
+    """config.h's macros for a router board, with `local` as the make
+    line's LOCAL_CONFIG (or none), included as the Makefile does."""
+    defs = ['-DNOMX_BOARD_CONFIG="%s"' % os.path.join(TOP, "board", "router.h")]
+    if local is not None:
+        path = os.path.join(TMP, "my-router.h")
+        with open(path, "w") as f:
+            f.write(local)
+        defs.append('-DNOMX_LOCAL_CONFIG="%s"' % path)
+    r = subprocess.run(["cc", "-std=c11", "-Werror", "-E", "-dM", "-x", "c"] + defs +
+                       [os.path.join(TOP, "config.h")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return dict(re.findall(r"^#define (NOMX_\w+) (.*)$", r.stdout, re.M))
+
+
+def test_a_local_config_wins_over_the_router_boards_settings():
+    m = config_macros(None)
+    assert (m["NOMX_SPOOL_DIR"], m["NOMX_COMMIT_WINDOW_MS"]) == ('"/overlay/nomx"', "30"), m
+    # What README's "Flash it" asks of a user: their own file on the make
+    # line, setting what they need, some of it set by board/router.h too.
+    m = config_macros('#define NOMX_SPOOL_DIR "/srv/nomx"\n#define NOMX_COMMIT_WINDOW_MS 5\n'
+                      '#define NOMX_TLS_X25519 1\n')
+    assert (m["NOMX_SPOOL_DIR"], m["NOMX_COMMIT_WINDOW_MS"], m["NOMX_TLS_X25519"]) == \
+        ('"/srv/nomx"', "5", "1"), m
+    assert m["NOMX_FETCH"] == "0", "the router's other settings stay"
+
+
 def test_make_install_each_init_style():
     for init, must in (("systemd", "lib/systemd/system/nomx-fetch@.service"),
                        ("openwrt", "etc/init.d/nomx"),

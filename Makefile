@@ -393,9 +393,10 @@ vm: vm-image
 	@board/setup.sh build qemu-system-mips
 	FS=$(FS) PORT=$(PORT) TLSPORT=$(TLSPORT) CONSOLE=$(CONSOLE) board/vm/qemu.sh $(VM)
 
-# Flash wear per message, nomx beside a Maildir writer (tests/vm/wear.py).
+# Flash wear per message, nomx beside a Maildir writer (tests/vm/wear.py;
+# CELL="ubifs 1KiB c8" one cell, RUNS=N each cell N times).
 vm-wear: test-deps vm-image $(DEVBUILD)/nomx
-	VM=$(VM) NOMX=$(DEVBUILD)/nomx python3 tests/vm/wear.py
+	VM=$(VM) NOMX=$(DEVBUILD)/nomx WEAR_CELL="$(CELL)" WEAR_RUNS="$(RUNS)" python3 tests/vm/wear.py
 
 # More power cuts than the suite's (FS=ubifs, ubifs-torn or jffs2: how
 # each is cut, tests/README.md "On the emulated router"); SEED= varies

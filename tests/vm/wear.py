@@ -12,6 +12,11 @@ of the same size as Maildir files with the durability nomx gives before
 its 250.  Both end with a `sync`, so writes the filesystem put off are
 counted too.  The last line is the cell the README quotes.
 
+WEAR_CELL="ubifs 1KiB c8" measures that cell alone (make vm-wear
+CELL=...), WEAR_RUNS=N each cell N times on the same router (RUNS=N):
+how many messages share a sync depends on how the senders' arrivals
+overlap, so one run of a c8 cell says little.
+
 The senders are devices on the router's LAN, each with its own address
 (lan()), as a site's are.  Through qemu's port forwarding every
 connection would come from the one address 10.0.2.2, and nomx takes 4
@@ -110,10 +115,15 @@ def main():
                                 "through qemu's forwarding, from one address (not root: no LAN)"))
     print("%-6s %-6s %-3s %5s | %12s %9s | %12s %9s | %s" % (
         "fs", "size", "c", "msgs", "nomx B/msg", "erases", "Maildir B/msg", "erases", "ratio"))
+    only, runs = os.environ.get("WEAR_CELL", "").split(), int(os.environ.get("WEAR_RUNS") or 1)
+    cells = [(fs, size, conc, n) for fs in ("jffs2", "ubifs") for size, conc, n in CELLS
+             if not only or only == [fs, "%dKiB" % (size // 1024), "c%d" % conc]]
+    if not cells:
+        sys.exit("wear: no cell %r (e.g. WEAR_CELL=\"ubifs 1KiB c8\")" % " ".join(only))
     last = None
-    for fs in ("jffs2", "ubifs"):
+    for fs in sorted({c[0] for c in cells}):
         with vm.Router(fs=fs, tap=TAP if on_lan else "", lan=ROUTER + "/24" if on_lan else "") as r:
-            for size, conc, n in CELLS:
+            for _, size, conc, n in [c for c in cells if c[0] == fs] * runs:
                 nb, ne = nomx_run(r, size, conc, n, on_lan)
                 mb, me = maildir_run(r, size, conc, n)
                 label = "%dKiB" % (size // 1024)
@@ -121,7 +131,8 @@ def main():
                     fs, label, conc, n, nb / n, ne, mb / n, me, mb / nb if nb else 0), flush=True)
                 if (fs, size, conc) == ("ubifs", 1024, 8):
                     last = "wear: ubifs 1KiB c8 nomx %.0f B/msg, maildir %.0f B/msg" % (nb / n, mb / n)
-    print(last)
+    if last:
+        print(last)
 
 
 if __name__ == "__main__":

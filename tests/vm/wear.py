@@ -15,7 +15,9 @@ counted too.  The last line is the cell the README quotes.
 WEAR_CELL="ubifs 1KiB c8" measures that cell alone (make vm-wear
 CELL=...), WEAR_RUNS=N each cell N times on the same router (RUNS=N):
 how many messages share a sync depends on how the senders' arrivals
-overlap, so one run of a c8 cell says little.
+overlap, so one run of a c8 cell says little.  nomx's spool is kept
+from run to run: its 4 MiB quota holds one pass of the whole table,
+or about fourteen runs of a 1 KiB cell, before senders get 452.
 
 The senders are devices on the router's LAN, each with its own address
 (lan()), as a site's are.  Through qemu's port forwarding every
